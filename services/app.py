@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""ASGI entry points: one service alone, or all three mounted in one process (the embedded default)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Literal
+
+from fastapi import FastAPI
+
+from services.core.http import ServiceApi, create_app
+
+ServiceName = Literal["all", "intake", "signals", "reporting"]
+SERVICE_NAMES: tuple[str, ...] = ("intake", "signals", "reporting")
+
+
+def _service(name: str) -> ServiceApi:
+    module = importlib.import_module(f"services.{name}.api")
+    service: ServiceApi = module.SERVICE
+    return service
+
+
+def build_app(which: ServiceName = "all") -> FastAPI:
+    names = SERVICE_NAMES if which == "all" else (which,)
+    if which == "all":
+        # Embedded mode runs the worker's tasks in-process: register them with the Celery app.
+        importlib.import_module("services.core.celery_app").celery_app.loader.import_default_modules()
+    return create_app([_service(name) for name in names])
+
+
+def all_services() -> FastAPI:
+    """`uvicorn --factory services.app:all_services`."""
+    return build_app("all")
+
+
+def intake() -> FastAPI:
+    return build_app("intake")
+
+
+def signals() -> FastAPI:
+    return build_app("signals")
+
+
+def reporting() -> FastAPI:
+    return build_app("reporting")

@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""`glansrijk`: migrate, serve, worker, beat, partners, keys, import, rebuild-state."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.cli import admin
+from services.core.settings import get_settings
+
+app = typer.Typer(help="Glansrijk: keep youths 12-27 in view on their way to school and work.", no_args_is_help=True)
+partners_app = typer.Typer(help="Partner organisations (managed here only: there is no HTTP admin API).")
+keys_app = typer.Typer(help="API keys: shown once, stored hashed.")
+app.add_typer(partners_app, name="partners")
+app.add_typer(keys_app, name="keys")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the schema of the configured database."""
+    admin.migrate()
+    typer.echo("schema is up to date")
+
+
+@app.command()
+def serve(
+    which: Annotated[str, typer.Argument(help="all | intake | signals | reporting")] = "all",
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(help="processes (not with the embedded default)")] = 1,
+) -> None:
+    """Serve the APIs (`all`: the three in one process, each under its own base path)."""
+    import uvicorn
+
+    if which not in ("all", "intake", "signals", "reporting"):
+        _fail("serve takes all, intake, signals or reporting", 2)
+    factory = {"all": "all_services"}.get(which, which)
+    uvicorn.run(
+        f"services.app:{factory}",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        server_header=False,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
+    queues: Annotated[str, typer.Option(help="comma-separated queues")] = "celery",
+) -> None:
+    """Run a Celery worker (needs GLANSRIJK_REDIS_URL)."""
+    if get_settings().embedded:
+        _fail("the worker needs GLANSRIJK_REDIS_URL; the embedded default runs tasks in-process", 2)
+    from services.core.celery_app import celery_app
+
+    celery_app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--queues={queues}"])
+
+
+@app.command()
+def beat() -> None:
+    """Run the one Celery beat that schedules the daily scans and sweeps (run exactly one)."""
+    if get_settings().embedded:
+        _fail("beat needs GLANSRIJK_REDIS_URL", 2)
+    from services.core.celery_app import celery_app
+
+    celery_app.start(["beat", "--loglevel=INFO"])
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+@partners_app.command("add")
+def partners_add(
+    name: Annotated[str, typer.Option()],
+    roles: Annotated[str, typer.Option(help="comma-separated roles")],
+    oin: Annotated[str | None, typer.Option(help="20 digits")] = None,
+    kvk: Annotated[str | None, typer.Option(help="8 digits")] = None,
+    brin: Annotated[str | None, typer.Option(help="comma-separated BRIN codes; BRIN:region to set a region")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Register a partner organisation."""
+    try:
+        partner_id = admin.add_partner(name=name, roles=_split(roles), oin=oin, kvk=kvk, brins=_split(brin))
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    typer.echo(json.dumps({"id": str(partner_id)}) if as_json else f"partner {partner_id} added")
+
+
+@partners_app.command("list")
+def partners_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List partners, first registered first."""
+    partners = admin.list_partners()
+    if as_json:
+        typer.echo(json.dumps(partners))
+        return
+    for p in partners:
+        typer.echo(f"{p['id']}  {p['name']}  roles={','.join(p['roles'])}  brins={','.join(p['brins'])}")
+
+
+_DURATION = re.compile(r"^(\d+)([dh])$")
+
+
+@keys_app.command("create")
+def keys_create(
+    partner: Annotated[str, typer.Option(help="partner id")],
+    scopes: Annotated[str, typer.Option(help="comma-separated scopes")],
+    expires_in: Annotated[str | None, typer.Option(help="e.g. 90d or 12h")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create an API key; the plain key is printed once and never again."""
+    expires: datetime | None = None
+    if expires_in:
+        match = _DURATION.match(expires_in)
+        if match is None:
+            _fail("--expires-in takes a number with d or h, e.g. 90d", 2)
+        else:
+            amount, unit = int(match.group(1)), match.group(2)
+            expires = admin.now() + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+    try:
+        key_id, plain = admin.create_key(_uuid(partner), _split(scopes), expires)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        typer.echo(json.dumps({"id": str(key_id), "key": plain}))
+    else:
+        typer.echo(f"key id {key_id}\nkey    {plain}\n(shown only now: store it in the partner's secret store)")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument()]) -> None:
+    """Revoke a key at once."""
+    if not admin.revoke_key(_uuid(key_id)):
+        _fail(f"no active key {key_id}")
+    typer.echo(f"key {key_id} revoked")
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        _fail(f"{value!r} is not an id", 2)
+        raise
+
+
+@app.command("import")
+def import_events(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    partner: Annotated[str, typer.Option(help="the partner whose events these are")],
+    no_signals: Annotated[bool, typer.Option("--no-signals", help="load history: state and reporting only")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Load CloudEvents from a JSON Lines file through the intake checks; idempotent on a re-run."""
+    from services.intake.importer import import_file
+
+    try:
+        report = import_file(file, _uuid(partner), raise_signals=not no_signals)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+        return
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+    else:
+        typer.echo(f"{report.accepted} accepted, {report.duplicates} duplicates, {len(report.rejected)} rejected")
+        for reject in report.rejected:
+            reasons = "; ".join(f"{r['name'] or '(event)'}: {r['reason']}" for r in reject["reasons"])
+            typer.echo(f"line {reject['line']}: {reasons}")
+    admin.wait_for_tasks()
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command("rebuild-state")
+def rebuild_state() -> None:
+    """Rebuild every youth's state from the event store (the result equals the incremental state)."""
+    replayed = admin.rebuild_state()
+    typer.echo(f"state rebuilt from {replayed} events")
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m services.cli.main`
+    app(prog_name="glansrijk")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

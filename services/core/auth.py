@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Who is calling: API keys (Bearer, or Basic for BI tools), their partner and scopes, checked in one place."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from services.core import repository
+from services.core.clock import utcnow
+from services.core.problems import Problem
+from services.core.repository import PartnerProfile
+from services.core.scopes import Scope
+
+KEY_PREFIX = "glk_"
+# last_used_at is a hint for operators, not an audit trail: writing it at most once a minute per key keeps
+# a hot path (single-event intake) free of an extra UPDATE on almost every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+PARTNER_CACHE_SECONDS = 30.0
+
+
+def new_plain_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(plain: str) -> str:
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    key_id: uuid.UUID
+    scopes: frozenset[str]
+    partner: PartnerProfile
+
+    @property
+    def partner_id(self) -> uuid.UUID:
+        return self.partner.id
+
+    def has(self, scope: Scope) -> bool:
+        return scope.value in self.scopes
+
+
+class _PartnerCache:
+    """Partners change only through the CLI; a short cache spares every request two queries."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[uuid.UUID, tuple[float, PartnerProfile]] = {}
+
+    def get(self, session: Session, partner_id: uuid.UUID) -> PartnerProfile | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(partner_id)
+        if hit is not None and now - hit[0] < PARTNER_CACHE_SECONDS:
+            return hit[1]
+        profile = repository.load_partner_profile(session, partner_id)
+        if profile is not None:
+            with self._lock:
+                self._items[partner_id] = (now, profile)
+        return profile
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+partner_cache = _PartnerCache()
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _credentials(request: Request) -> tuple[str, uuid.UUID | None]:
+    """The plain key and, for Basic, the key id it must belong to."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value, None
+    if scheme.lower() == "basic" and value:
+        try:
+            user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+            return password, uuid.UUID(user)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise _unauthorized("Malformed Basic credentials.") from None
+    raise _unauthorized("An API key is required: Authorization: Bearer <key>.")
+
+
+def authenticate(request: Request, session: Session) -> Caller:
+    plain, claimed_id = _credentials(request)
+    key = repository.find_key_by_hash(session, hash_key(plain))
+    now = utcnow()
+    if (
+        key is None
+        or key.revoked_at is not None
+        or (key.expires_at is not None and key.expires_at <= now)
+        or (claimed_id is not None and claimed_id != key.id)
+    ):
+        raise _unauthorized("The API key is unknown, revoked or expired.")
+    partner = partner_cache.get(session, key.partner_id)
+    if partner is None:
+        raise _unauthorized("The API key's partner no longer exists.")
+    last_used = key.last_used_at
+    if last_used is None or _aware(last_used) < now - LAST_USED_RESOLUTION:
+        repository.touch_key(session, key.id, now)
+    return Caller(key_id=key.id, scopes=frozenset(key.scopes), partner=partner)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def require_scope(caller: Caller, scope: Scope) -> None:
+    if not caller.has(scope):
+        raise Problem(403, f"This key lacks the scope {scope.value}.")

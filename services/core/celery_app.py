@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""The Celery app object (no tasks here: each service's `tasks.py` registers its own by stable name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from services.core.db import dispose_engines
+from services.core.settings import get_settings
+
+# Task modules are named as strings, so intake never imports signal code.
+TASK_MODULES: list[str] = []  # the signals service adds "services.signals.tasks"
+
+
+def _config() -> dict[str, Any]:
+    settings = get_settings()
+    return {
+        "broker_url": settings.redis_url or "memory://",
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": 300,
+        "task_soft_time_limit": 240,
+        "broker_connection_retry_on_startup": True,
+        # A redelivered task must not wait for the default 1 h visibility timeout after a worker dies.
+        "broker_transport_options": {
+            "visibility_timeout": 600,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+        },
+        # Intake publishes after commit: with Redis down it must fail fast, the outbox sweep catches up.
+        "task_publish_retry": False,
+        "timezone": "Europe/Amsterdam",
+        "enable_utc": True,
+        "worker_hijack_root_logger": False,
+    }
+
+
+def create_celery() -> Celery:
+    app = Celery("glansrijk", include=TASK_MODULES)
+    app.conf.update(_config())
+    return app
+
+
+celery_app = create_celery()
+
+
+@worker_process_init.connect
+def _fresh_pools_after_fork(**_kwargs: Any) -> None:
+    # A forked child must never share the parent's database connections.
+    dispose_engines()

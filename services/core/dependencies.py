@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Request dependencies shared by the three services: the unit of work and the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from services.core.auth import Caller, authenticate, require_scope
+from services.core.db import session_factory
+from services.core.scopes import Scope
+
+
+def get_db_session() -> Iterator[Session]:
+    """The request's transaction: committed when the handler returns, before the response is sent."""
+    session = session_factory()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_read_session() -> Iterator[Session]:
+    """A read-only session: nothing it does is ever committed."""
+    session = session_factory(read_only=True)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
+ReadSession = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
+def get_caller(request: Request, session: DbSession) -> Caller:
+    return authenticate(request, session)
+
+
+AnyCaller = Annotated[Caller, Depends(get_caller)]
+
+
+def caller_with(scope: Scope) -> Callable[[Caller], Caller]:
+    """A dependency that answers 403 unless the key holds `scope` (checked before any existence check)."""
+
+    def dependency(caller: AnyCaller) -> Caller:
+        require_scope(caller, scope)
+        return caller
+
+    dependency.__name__ = f"caller_with_{scope.name.lower()}"
+    return dependency

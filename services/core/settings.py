@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""The one `Settings` object. Every name and default follows spec/interface.md, "Running it"."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+# Development keys: fixed so that a demo database stays readable between runs. They are public
+# (they are in this file), so production refuses to start with them.
+DEVELOPMENT_PSEUDONYM_KEY = "development-pseudonym-key-not-for-production"
+DEVELOPMENT_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtZW5jcnlwdGlvbi1rZXktMzJiISE="
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GLANSRIJK_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./glansrijk.db"
+    redis_url: str | None = None
+    environment: Literal["development", "production"] = "development"
+    pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
+    # One or more Fernet keys, comma-separated, newest first: older keys still decrypt during a rotation.
+    encryption_key: SecretStr = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
+    oin: str = Field(default="00000000000000000000", pattern=r"^\d{20}$")
+    today: date | None = None
+    go_live_date: date | None = None
+    education_data_complete: bool = False
+    holiday_region: Literal["noord", "midden", "zuid"] = "midden"
+    signal_lookback_days: int = Field(default=28, ge=0)
+    risk_threshold: int = Field(default=4, ge=1)
+    out_of_view_days: int = Field(default=90, ge=1)
+    long_absence_share: float = Field(default=0.9, gt=0, le=1)
+    disclosure_k: int = Field(default=10, ge=1)
+    rounding_base: int = Field(default=5, ge=1)
+    retention_years: int = Field(default=5, ge=1)
+    secret_rotation_hours: int = Field(default=24, ge=0)
+    allow_http_webhooks: bool = False
+    webhook_allowed_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
+
+    # Operational limits of the intake contract (interface.md, "Intake").
+    max_batch_events: int = 1000
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_event_bytes: int = 64 * 1024
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when tasks run in-process (no Redis configured)."""
+        return not self.redis_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_development_keys(self) -> bool:
+        return (
+            self.pseudonym_key.get_secret_value() == DEVELOPMENT_PSEUDONYM_KEY
+            or DEVELOPMENT_ENCRYPTION_KEY in self.encryption_key.get_secret_value().split(",")
+        )
+
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Settings:
+        if self.environment == "production":
+            problems = []
+            if self.uses_development_keys:
+                problems.append("GLANSRIJK_PSEUDONYM_KEY and GLANSRIJK_ENCRYPTION_KEY must be set")
+            if self.allow_http_webhooks:
+                problems.append("GLANSRIJK_ALLOW_HTTP_WEBHOOKS must be false")
+            if self.today is not None:
+                problems.append("GLANSRIJK_TODAY must be unset")
+            if problems:
+                raise ValueError("production refuses to start: " + "; ".join(problems))
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    settings = Settings()
+    if settings.uses_development_keys:
+        log.warning(
+            "USING DEVELOPMENT KEYS for pseudonyms and encryption: fine for a demo, "
+            "never for real data (set GLANSRIJK_PSEUDONYM_KEY and GLANSRIJK_ENCRYPTION_KEY)"
+        )
+    return settings
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""`POST /intake/v1/events`: CloudEvents in structured, batched and binary mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from services.core.dependencies import DbSession
+from services.core.http import ServiceApi, health_router
+from services.core.settings import get_settings
+from services.intake import service
+from services.intake.dependencies import EventWriter, LimitedBody
+from services.intake.envelope import BATCH, BINARY, STRUCTURED, authority_problem, read_events, validate_events
+from services.intake.schemas import EventResultRead, IntakeResultRead
+
+router = APIRouter(prefix="/intake/v1", redirect_slashes=False)
+router.include_router(health_router())
+
+_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["specversion", "id", "source", "type", "time", "data"],
+    "properties": {
+        "specversion": {"type": "string", "enum": ["1.0"]},
+        "id": {"type": "string", "minLength": 1, "maxLength": 200},
+        "source": {"type": "string", "example": "urn:nld:oin:00000001001111111000:systeem:leerlingadministratie"},
+        "type": {"type": "string", "example": "nl.glansrijk.education.absence-reported"},
+        "time": {"type": "string", "format": "date-time"},
+        "datacontenttype": {"type": "string", "enum": ["application/json"]},
+        "data": {"type": "object"},
+    },
+}
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    response_model=IntakeResultRead,
+    tags=["intake"],
+    summary="Post one event, a batch of events, or one event in binary mode",
+    description=(
+        "CloudEvents 1.0 (NL GOV profile). All-or-nothing: a 202 means every event of the request is "
+        "committed. `(source, id)` pairs seen before count as duplicates and store nothing."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                STRUCTURED: {"schema": _EVENT_SCHEMA},
+                BATCH: {"schema": {"type": "array", "maxItems": 1000, "items": _EVENT_SCHEMA}},
+                BINARY: {"schema": {"type": "object"}},
+            },
+        }
+    },
+    responses={
+        403: {"description": "The key lacks `events:write`, or events name another partner's source or type."},
+        413: {"description": "Body over 5 MiB, an event over 64 KiB, or over 1000 events."},
+        415: {"description": "Not a CloudEvents content type."},
+    },
+)
+def post_events(request: Request, session: DbSession, caller: EventWriter, body: LimitedBody) -> JSONResponse:
+    # DbSession commits when this returns and before the 202 is sent (a function-scoped dependency).
+    kind, raw_body = body
+    settings = get_settings()
+    raw = read_events(kind, raw_body, request.headers, settings.max_batch_events, settings.max_event_bytes)
+    forbidden = authority_problem(raw.events, caller.partner)
+    if forbidden is not None:
+        raise forbidden
+    events = validate_events(raw)
+    result = service.accept_events(session, caller.partner_id, events)
+    payload = IntakeResultRead(
+        accepted=result.accepted,
+        duplicates=result.duplicates,
+        results=[EventResultRead(index=r.index, id=r.id, status=r.status) for r in result.results],
+    )
+    return JSONResponse(payload.model_dump(), status_code=202)
+
+
+SERVICE = ServiceApi(
+    name="intake",
+    prefix="/intake/v1",
+    title="Glansrijk intake",
+    description="Partner systems post CloudEvents about youths; identifiers are pseudonymised at the door.",
+    router=router,
+)

@@ -1,0 +1,330 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""The event catalogue (spec/interface.md, "Event types"): one pydantic model per type's `data`.
+
+Fields are strict where the contract is: numbers must be JSON numbers, booleans JSON booleans, dates the
+string YYYY-MM-DD, enums closed, and unknown properties refused.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+
+from services.core.identity import passes_elfproef, valid_onderwijsnummer
+from services.core.scopes import Role
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("is not an existing calendar date") from None
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        raise ValueError("must lie between 1900-01-01 and 2100-12-31")
+    return parsed
+
+
+def _monday(value: date) -> date:
+    if value.weekday() != 0:
+        raise ValueError("must be a Monday")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Monday = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_monday)]
+Hours = Annotated[float, Strict(), Field(ge=0, le=60, allow_inf_nan=False)]
+EpisodeId = Annotated[str, Strict(), Field(min_length=1, max_length=200)]
+Brin = Annotated[str, Strict(), Field(pattern=r"^[0-9]{2}[A-Z0-9]{2}$")]
+DistrictCode = Annotated[str, Strict(), Field(pattern=r"^WK\d{6}$")]
+Flag = Annotated[bool, Strict()]
+
+
+class Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _bsn(value: str) -> str:
+    if not passes_elfproef(value):
+        raise ValueError("must be 9 digits passing the BSN elfproef")
+    return value
+
+
+def _onderwijsnummer(value: str) -> str:
+    if not valid_onderwijsnummer(value):
+        raise ValueError("must be 9 digits passing the elfproef")
+    return value
+
+
+class Person(Data):
+    bsn: Annotated[str, Strict(), AfterValidator(_bsn)] | None = None
+    onderwijsnummer: Annotated[str, Strict(), AfterValidator(_onderwijsnummer)] | None = None
+    birth_date: IsoDate | None = Field(default=None, alias="birthDate")
+    local_id: Annotated[str, Strict(), Field(min_length=1, max_length=64)] | None = Field(default=None, alias="localId")
+
+    @model_validator(mode="after")
+    def _exactly_one_identifier(self) -> Person:
+        if (self.bsn is None) == (self.onderwijsnummer is None):
+            raise ValueError("exactly one of bsn or onderwijsnummer is required")
+        return self
+
+
+class PersonWithBirthDate(Person):
+    birth_date: IsoDate = Field(alias="birthDate")
+
+
+class EventData(Data):
+    person: Person
+
+
+class PersonRegistered(EventData):
+    person: PersonWithBirthDate
+    district_code: DistrictCode = Field(alias="districtCode")
+    # Accepted because the BRP extract carries it; never stored (no rule or report may use it).
+    postcode4: Annotated[str, Strict(), Field(pattern=r"^\d{4}$")] | None = None
+    since: IsoDate
+
+
+class PersonDeregistered(EventData):
+    date: IsoDate
+    reason: Literal["moved-out", "deceased", "other"]
+
+
+Sector = Literal["vo", "pro", "vso", "vavo", "mbo", "hbo", "wo"]
+Track = Literal[
+    "vmbo-bb",
+    "vmbo-kb",
+    "vmbo-gt",
+    "havo",
+    "vwo",
+    "pro",
+    "vso",
+    "mbo-1",
+    "mbo-2",
+    "mbo-3",
+    "mbo-4",
+    "hbo",
+    "wo",
+]
+TRACKS_PER_SECTOR: dict[str, frozenset[str]] = {
+    "vo": frozenset({"vmbo-bb", "vmbo-kb", "vmbo-gt", "havo", "vwo"}),
+    "pro": frozenset({"pro"}),
+    "vso": frozenset({"vso"}),
+    "vavo": frozenset({"vmbo-gt", "havo", "vwo"}),
+    "mbo": frozenset({"mbo-1", "mbo-2", "mbo-3", "mbo-4"}),
+    "hbo": frozenset({"hbo"}),
+    "wo": frozenset({"wo"}),
+}
+
+
+class EducationEnrolled(EventData):
+    episode_id: EpisodeId = Field(alias="episodeId")
+    brin: Brin
+    sector: Sector
+    track: Track
+    pathway: Literal["bol", "bbl"] | None = None
+    grade: Annotated[int, Strict(), Field(ge=1, le=6)]
+    final_year: Flag = Field(alias="finalYear")
+    outflow_profile: Literal["vervolgonderwijs", "arbeidsmarkt", "dagbesteding"] | None = Field(
+        default=None, alias="outflowProfile"
+    )
+    start_date: IsoDate = Field(alias="startDate")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EducationEnrolled:
+        errors = []
+        if self.track not in TRACKS_PER_SECTOR[self.sector]:
+            errors.append(f"track {self.track} does not belong to sector {self.sector}")
+        if self.sector == "mbo" and self.pathway is None:
+            errors.append("pathway (bol or bbl) is required for mbo")
+        if self.sector != "mbo" and self.pathway is not None:
+            errors.append("pathway is for mbo only")
+        if self.outflow_profile is not None and self.sector not in ("pro", "vso"):
+            errors.append("outflowProfile is for pro and vso only")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+
+class EducationUnenrolled(EventData):
+    episode_id: EpisodeId = Field(alias="episodeId")
+    brin: Brin
+    end_date: IsoDate = Field(alias="endDate")
+    reason: Literal["diploma", "transfer", "dropout", "moved", "other"]
+
+
+Qualification = Literal["vmbo-bb", "vmbo-kb", "vmbo-gt", "havo", "vwo", "mbo-1", "mbo-2", "mbo-3", "mbo-4", "hbo", "wo"]
+
+
+class EducationQualified(EventData):
+    qualification: Qualification
+    date: IsoDate
+
+
+class AbsenceReported(EventData):
+    brin: Brin
+    week_start: Monday = Field(alias="weekStart")
+    scheduled_hours: Hours = Field(alias="scheduledHours")
+    unauthorized_hours: Hours = Field(alias="unauthorizedHours")
+    authorized_hours: Hours = Field(alias="authorizedHours")
+
+    @model_validator(mode="after")
+    def _within_schedule(self) -> AbsenceReported:
+        if self.unauthorized_hours + self.authorized_hours > self.scheduled_hours:
+            raise ValueError("unauthorizedHours plus authorizedHours exceed scheduledHours")
+        return self
+
+
+Article = Annotated[str, Strict(), Field(min_length=1, max_length=16)]
+
+
+class ExemptionGranted(EventData):
+    episode_id: EpisodeId = Field(alias="episodeId")
+    from_: IsoDate = Field(alias="from")
+    article: Article
+
+
+class ExemptionEnded(EventData):
+    episode_id: EpisodeId = Field(alias="episodeId")
+    to: IsoDate
+    article: Article | None = None
+
+
+class MboApplied(EventData):
+    date: IsoDate
+    brin: Brin
+
+
+class EmploymentStarted(EventData):
+    episode_id: EpisodeId = Field(alias="episodeId")
+    date: IsoDate
+    hours_per_week: Annotated[float, Strict(), Field(gt=0, le=80, allow_inf_nan=False)] = Field(alias="hoursPerWeek")
+
+
+class EmploymentEnded(EventData):
+    episode_id: EpisodeId = Field(alias="episodeId")
+    date: IsoDate
+
+
+BenefitKind = Literal["participatiewet", "ww", "wajong", "other"]
+
+
+class BenefitStarted(EventData):
+    episode_id: EpisodeId = Field(alias="episodeId")
+    date: IsoDate
+    kind: BenefitKind
+
+
+class BenefitEnded(BenefitStarted):
+    pass
+
+
+CareFramework = Literal["jeugdwet", "wmo", "wlz", "zvw"]
+
+
+class CareStarted(EventData):
+    episode_id: EpisodeId = Field(alias="episodeId")
+    date: IsoDate
+    framework: CareFramework
+    kind: Annotated[str, Strict(), Field(min_length=1, max_length=40)] | None = None
+
+
+class CareEnded(CareStarted):
+    pass
+
+
+class SupportContact(EventData):
+    date: IsoDate
+    channel: Literal["in-person", "phone", "online", "outreach"]
+
+
+class TrajectoryStarted(EventData):
+    episode_id: EpisodeId = Field(alias="episodeId")
+    date: IsoDate
+
+
+class TrajectoryEnded(TrajectoryStarted):
+    outcome: Literal["education", "work", "education-and-work", "care", "moved", "no-contact", "other"]
+
+
+class TransitionPlan(EventData):
+    date: IsoDate
+
+
+Score = Annotated[int, Strict(), Field(ge=1, le=5)]
+
+
+class LifeDomainScores(Data):
+    finances: Score | None = None
+    daytime_activity: Score | None = Field(default=None, alias="daytime-activity")
+    housing: Score | None = None
+    family: Score | None = None
+    mental_health: Score | None = Field(default=None, alias="mental-health")
+    physical_health: Score | None = Field(default=None, alias="physical-health")
+    addiction: Score | None = None
+    daily_living: Score | None = Field(default=None, alias="daily-living")
+    social_network: Score | None = Field(default=None, alias="social-network")
+    participation: Score | None = None
+    justice: Score | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> LifeDomainScores:
+        if not self.model_dump(exclude_none=True):
+            raise ValueError("at least one domain score is required")
+        return self
+
+
+class LifeDomainsAssessed(EventData):
+    date: IsoDate
+    scores: LifeDomainScores
+
+
+class EventRetracted(EventData):
+    retracted_id: Annotated[str, Strict(), Field(min_length=1, max_length=200)] = Field(alias="retractedId")
+
+
+EDUCATION_POSTERS = frozenset({Role.SCHOOL, Role.LEERPLICHT, Role.DOORSTROOMPUNT})
+PLAN_POSTERS = frozenset({Role.YOUTH_CARE, Role.YOUTH_COACH, Role.MUNICIPALITY, Role.LEERPLICHT, Role.DOORSTROOMPUNT})
+ANY_ROLE = frozenset(Role)
+
+PREFIX = "nl.glansrijk."
+
+# type (without prefix) -> (data model, roles that may post it)
+CATALOGUE: dict[str, tuple[type[EventData], frozenset[Role]]] = {
+    "person.registered": (PersonRegistered, frozenset({Role.MUNICIPALITY})),
+    "person.deregistered": (PersonDeregistered, frozenset({Role.MUNICIPALITY})),
+    "education.enrolled": (EducationEnrolled, EDUCATION_POSTERS),
+    "education.unenrolled": (EducationUnenrolled, EDUCATION_POSTERS),
+    "education.qualified": (EducationQualified, EDUCATION_POSTERS),
+    "education.absence-reported": (AbsenceReported, frozenset({Role.SCHOOL})),
+    "education.exemption-granted": (ExemptionGranted, frozenset({Role.LEERPLICHT})),
+    "education.exemption-ended": (ExemptionEnded, frozenset({Role.LEERPLICHT})),
+    "education.mbo-applied": (MboApplied, EDUCATION_POSTERS),
+    "work.employment-started": (EmploymentStarted, ANY_ROLE),
+    "work.employment-ended": (EmploymentEnded, ANY_ROLE),
+    "income.benefit-started": (BenefitStarted, frozenset({Role.SOCIAL_SERVICES})),
+    "income.benefit-ended": (BenefitEnded, frozenset({Role.SOCIAL_SERVICES})),
+    "care.started": (CareStarted, frozenset({Role.YOUTH_CARE, Role.MUNICIPALITY})),
+    "care.ended": (CareEnded, frozenset({Role.YOUTH_CARE, Role.MUNICIPALITY})),
+    "support.contact": (SupportContact, ANY_ROLE),
+    "support.trajectory-started": (TrajectoryStarted, ANY_ROLE),
+    "support.trajectory-ended": (TrajectoryEnded, ANY_ROLE),
+    "support.transition-plan": (TransitionPlan, PLAN_POSTERS),
+    "support.life-domains-assessed": (LifeDomainsAssessed, PLAN_POSTERS),
+    "event.retracted": (EventRetracted, ANY_ROLE),
+}
+EVENT_TYPES = tuple(PREFIX + name for name in CATALOGUE)
+
+# Event types whose BRIN a school may only post for the BRINs it administers (the mbo application names
+# the mbo institution instead).
+OWN_BRIN_TYPES = frozenset({"education.enrolled", "education.unenrolled", "education.absence-reported"})

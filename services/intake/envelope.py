@@ -1,0 +1,260 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""From an HTTP request to validated events: content modes, size limits, authority, then every field.
+
+The order of checks is the contract's: 415, 413, then per event the partner's authority (403 naming the
+indexes), then validation (400 listing every failing field of every event as a JSON pointer).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.core.problems import InvalidParam, Problem, bad_request, pointer
+from services.core.repository import PartnerProfile
+from services.core.scopes import Role
+from services.intake.catalogue import CATALOGUE, OWN_BRIN_TYPES, PREFIX, EventData
+
+STRUCTURED = "application/cloudevents+json"
+BATCH = "application/cloudevents-batch+json"
+BINARY = "application/json"
+
+SOURCE_PATTERN = re.compile(r"^urn:nld:(oin|kvk):(\d+):systeem:([A-Za-z0-9._~-]{1,100})$")
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE)
+EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+CORE_ATTRIBUTES = ("specversion", "id", "source", "type", "time", "datacontenttype", "dataschema", "data")
+MAX_ID_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class ValidEvent:
+    index: int
+    id: str
+    source: str
+    type: str  # without the nl.glansrijk. prefix
+    time: datetime
+    data: EventData
+
+
+@dataclass(frozen=True)
+class RawEvents:
+    """The events of one request, with how to name a field of event i in an error."""
+
+    events: list[Any]
+    name_of: Callable[[int, str], str]
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def check_content_type(content_type: str | None) -> str:
+    kind = media_type(content_type)
+    if kind not in (STRUCTURED, BATCH, BINARY):
+        raise Problem(
+            415,
+            f"Content-Type must be {STRUCTURED}, {BATCH} or {BINARY} (binary mode).",
+        )
+    return kind
+
+
+def _too_large(detail: str) -> Problem:
+    return Problem(413, detail)
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise bad_request([InvalidParam("", "the body is not valid JSON")], "The body is not valid JSON.") from None
+
+
+def read_events(kind: str, body: bytes, headers: Mapping[str, str], max_batch: int, max_event: int) -> RawEvents:
+    """Split a request body into raw events (413 for too many or too large ones)."""
+    if kind == BATCH:
+        parsed = _parse_json(body)
+        if not isinstance(parsed, list):
+            raise bad_request([InvalidParam("", "a batch must be a JSON array of events")])
+        if len(parsed) > max_batch:
+            raise _too_large(f"A batch holds at most {max_batch} events; this one has {len(parsed)}.")
+        too_big = [i for i, e in enumerate(parsed) if len(json.dumps(e, separators=(",", ":"))) > max_event]
+        if too_big:
+            raise _too_large(f"Events over {max_event} bytes at indexes {too_big[:20]}.")
+        return RawEvents(parsed, lambda i, path: pointer(i) + path)
+    if len(body) > max_event:
+        raise _too_large(f"An event may be at most {max_event} bytes.")
+    if kind == STRUCTURED:
+        return RawEvents([_parse_json(body)], lambda _i, path: path)
+    # Binary mode: attributes in ce-* headers, the body is `data`.
+    event: dict[str, Any] = {name[3:]: value for name, value in headers.items() if name.lower().startswith("ce-")}
+    event["datacontenttype"] = BINARY
+    event["data"] = _parse_json(body)
+    return RawEvents([event], _binary_name)
+
+
+def _binary_name(_index: int, path: str) -> str:
+    if path.startswith("/data"):
+        return path[len("/data") :] or ""
+    return "ce-" + path.lstrip("/") if path else ""
+
+
+def _source_holder(source: str) -> tuple[str, str] | None:
+    match = SOURCE_PATTERN.match(source)
+    if match is None:
+        return None
+    scheme, number, _ = match.groups()
+    if (scheme == "oin" and len(number) != 20) or (scheme == "kvk" and len(number) != 8):
+        return None
+    return scheme, number
+
+
+def authority_problem(events: list[Any], partner: PartnerProfile) -> Problem | None:
+    """403 when an event's source is not the partner's, or its type or BRIN is not the partner's to post."""
+    refused: list[dict[str, Any]] = []
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            continue
+        reason = _refusal(event, partner)
+        if reason:
+            refused.append({"index": index, "reason": reason})
+    if not refused:
+        return None
+    indexes = ", ".join(str(r["index"]) for r in refused[:50])
+    return Problem(
+        403,
+        f"This partner may not post the events at index {indexes}.",
+        kind="forbidden-event",
+        extra={"forbiddenEvents": refused},
+    )
+
+
+def _refusal(event: dict[str, Any], partner: PartnerProfile) -> str | None:
+    source, event_type = event.get("source"), event.get("type")
+    if isinstance(source, str):
+        holder = _source_holder(source)
+        if holder is not None and holder != ("oin", partner.oin) and holder != ("kvk", partner.kvk):
+            return "the source belongs to another partner"
+    if isinstance(event_type, str) and event_type.startswith(PREFIX):
+        name = event_type[len(PREFIX) :]
+        entry = CATALOGUE.get(name)
+        if entry is not None:
+            if not partner.roles & {r.value for r in entry[1]}:
+                return f"the partner's roles may not post {event_type}"
+            data = event.get("data")
+            school_only = Role.SCHOOL in partner.roles and not partner.roles & {
+                Role.LEERPLICHT.value,
+                Role.DOORSTROOMPUNT.value,
+            }
+            if name in OWN_BRIN_TYPES and school_only and isinstance(data, dict):
+                brin = data.get("brin")
+                if isinstance(brin, str) and brin not in partner.brins:
+                    return f"BRIN {brin} is not administered by this partner"
+    return None
+
+
+def validate_events(raw: RawEvents) -> list[ValidEvent]:
+    """Every event checked in full; one 400 listing every failing field of every event."""
+    valid: list[ValidEvent] = []
+    problems: list[InvalidParam] = []
+    for index, event in enumerate(raw.events):
+        errors: list[tuple[str, str]] = []
+        result = _validate_one(index, event, errors)
+        problems.extend(InvalidParam(raw.name_of(index, path), reason) for path, reason in errors)
+        if result is not None:
+            valid.append(result)
+    if problems:
+        raise bad_request(problems, f"{len(problems)} invalid field(s); nothing was stored.")
+    return valid
+
+
+def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> ValidEvent | None:
+    if not isinstance(event, dict):
+        errors.append(("", "an event must be a JSON object"))
+        return None
+    if event.get("specversion") != "1.0":
+        errors.append(("/specversion", 'must be "1.0"'))
+    event_id = _required_string(event, "id", errors)
+    if event_id is not None and len(event_id) > MAX_ID_LENGTH:
+        errors.append(("/id", f"must be at most {MAX_ID_LENGTH} characters"))
+    source = _required_string(event, "source", errors)
+    if source is not None and _source_holder(source) is None:
+        errors.append(
+            (
+                "/source",
+                "must be urn:nld:oin:<20 digits>:systeem:<name> or urn:nld:kvk:<8 digits>:systeem:<name>",
+            )
+        )
+    event_type = _required_string(event, "type", errors)
+    entry = None
+    if event_type is not None:
+        entry = CATALOGUE.get(event_type[len(PREFIX) :]) if event_type.startswith(PREFIX) else None
+        if entry is None:
+            errors.append(("/type", "is not an event type of the catalogue"))
+    moment = _time(event, errors)
+    if "datacontenttype" in event and event["datacontenttype"] != BINARY:
+        errors.append(("/datacontenttype", "must be application/json"))
+    if "subject" in event:
+        errors.append(("/subject", "must not be present: it would carry personal data"))
+    for name, value in event.items():
+        if name in CORE_ATTRIBUTES or name == "subject":
+            continue
+        if not EXTENSION_NAME.match(name):
+            errors.append((pointer(name), "is not a valid CloudEvents attribute name"))
+        elif not isinstance(value, str | int | bool):
+            errors.append((pointer(name), "an extension attribute must be a string, integer or boolean"))
+    data_model = None
+    if "data" not in event:
+        errors.append(("/data", "is required"))
+    elif entry is not None:
+        data_model = _data(entry[0], event["data"], errors)
+    if errors or event_id is None or source is None or event_type is None or moment is None or data_model is None:
+        return None
+    return ValidEvent(index, event_id, source, event_type[len(PREFIX) :], moment, data_model)
+
+
+def _required_string(event: dict[str, Any], name: str, errors: list[tuple[str, str]]) -> str | None:
+    value = event.get(name)
+    if not isinstance(value, str) or not value:
+        errors.append((f"/{name}", "is required and must be a non-empty string"))
+        return None
+    return value
+
+
+def _time(event: dict[str, Any], errors: list[tuple[str, str]]) -> datetime | None:
+    value = event.get("time")
+    if not isinstance(value, str) or not RFC3339.match(value):
+        errors.append(("/time", "is required as an RFC 3339 date-time with T and an offset"))
+        return None
+    try:
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        errors.append(("/time", "is not an existing date-time"))
+        return None
+    if not 1900 <= moment.year <= 2100:
+        errors.append(("/time", "must lie between the years 1900 and 2100"))
+        return None
+    return moment.astimezone(UTC)
+
+
+def _data(model: type[EventData], data: Any, errors: list[tuple[str, str]]) -> EventData | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            errors.append((pointer("data", *error["loc"]), _reason(error)))
+        return None
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    message = str(error.get("msg", "is invalid"))
+    if error.get("type") == "extra_forbidden":
+        return "is not a known property"
+    if error.get("type") == "missing":
+        return "is required"
+    return message.removeprefix("Value error, ")
