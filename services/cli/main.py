@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -202,4 +201,4 @@ def main() -> None:  # pragma: no cover - console entry for `python -m services.
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

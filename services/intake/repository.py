@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,10 +28,14 @@ from services.core.models import (
 )
 from services.intake.projection import ProjectionRows, StoredEvent
 
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
 # Youth-keyed projection tables, in the order a rebuild clears them.
 PROJECTION_TABLES: tuple[Table, ...] = tuple(
-    m.__table__  # type: ignore[misc]
-    for m in (YouthProfile, Registration, EnrolmentPeriod, EnrolmentEnd, AbsenceWeek, Episode, Fact)
+    _table(m) for m in (YouthProfile, Registration, EnrolmentPeriod, EnrolmentEnd, AbsenceWeek, Episode, Fact)
 )
 CHUNK = 500
 
@@ -58,7 +62,7 @@ def find_youths(session: Session, pseudonyms: Iterable[bytes]) -> dict[bytes, uu
 def insert_youths(session: Session, rows: list[dict[str, Any]]) -> None:
     """New youths; a concurrent request may have created the same one, which is then kept."""
     if rows:
-        stmt = _insert(session, Youth.__table__).on_conflict_do_nothing(index_elements=["pseudonym"])  # type: ignore[arg-type]
+        stmt = _insert(session, _table(Youth)).on_conflict_do_nothing(index_elements=["pseudonym"])
         session.execute(stmt, rows)
 
 
@@ -76,7 +80,7 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[st
     if not rows:
         return {}
     stmt = (
-        _insert(session, Event.__table__)  # type: ignore[arg-type]
+        _insert(session, _table(Event))
         .on_conflict_do_nothing(index_elements=["source", "event_id"])
         .returning(Event.seq, Event.source, Event.event_id)
     )
@@ -86,9 +90,7 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[st
 
 def insert_retractions(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        stmt = _insert(session, Retraction.__table__).on_conflict_do_nothing(  # type: ignore[arg-type]
-            index_elements=["source", "retracted_id"]
-        )
+        stmt = _insert(session, _table(Retraction)).on_conflict_do_nothing(index_elements=["source", "retracted_id"])
         session.execute(stmt, rows)
 
 
@@ -105,15 +107,15 @@ def mark_retracted(session: Session, pairs: Iterable[tuple[str, str]]) -> list[t
             .values(retracted=True)
             .returning(Event.seq, Event.youth_id)
         )
-        flagged.extend(result.tuples())
+        flagged.extend((seq, youth_id) for seq, youth_id in result)
     return flagged
 
 
 def upsert_local_ids(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    table = YouthLocalId.__table__
-    stmt = _insert(session, table)  # type: ignore[arg-type]
+    table = _table(YouthLocalId)
+    stmt = _insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["partner_id", "youth_id"],
         set_={"local_id": stmt.excluded.local_id, "version": stmt.excluded.version},
@@ -138,9 +140,9 @@ def _upsert_newest(
 
 
 def apply_projection(session: Session, rows: ProjectionRows) -> None:
-    profiles = YouthProfile.__table__
+    profiles = _table(YouthProfile)
     if rows.profiles:
-        stmt = _insert(session, profiles)  # type: ignore[arg-type]
+        stmt = _insert(session, profiles)
         newer = stmt.excluded
         stmt = stmt.on_conflict_do_update(
             index_elements=["youth_id"],
@@ -155,12 +157,12 @@ def apply_projection(session: Session, rows: ProjectionRows) -> None:
         )
         session.execute(stmt, list(rows.profiles.values()))
     if rows.registrations:
-        session.execute(Registration.__table__.insert(), rows.registrations)
+        session.execute(_table(Registration).insert(), rows.registrations)
     if rows.facts:
-        session.execute(Fact.__table__.insert(), rows.facts)
+        session.execute(_table(Fact).insert(), rows.facts)
     _upsert_newest(
         session,
-        EnrolmentPeriod.__table__,  # type: ignore[arg-type]
+        _table(EnrolmentPeriod),
         rows.enrolment_periods.values(),
         ["youth_id", "source", "episode_id", "start_date"],
         "version",
@@ -168,7 +170,7 @@ def apply_projection(session: Session, rows: ProjectionRows) -> None:
     )
     _upsert_newest(
         session,
-        EnrolmentEnd.__table__,  # type: ignore[arg-type]
+        _table(EnrolmentEnd),
         rows.enrolment_ends.values(),
         ["youth_id", "source", "episode_id"],
         "version",
@@ -176,7 +178,7 @@ def apply_projection(session: Session, rows: ProjectionRows) -> None:
     )
     _upsert_newest(
         session,
-        AbsenceWeek.__table__,  # type: ignore[arg-type]
+        _table(AbsenceWeek),
         rows.absence_weeks.values(),
         ["youth_id", "brin", "week_start"],
         "version",
@@ -186,10 +188,10 @@ def apply_projection(session: Session, rows: ProjectionRows) -> None:
 
 
 def _apply_episodes(session: Session, rows: ProjectionRows) -> None:
-    table = Episode.__table__
+    table = _table(Episode)
     key = ["youth_id", "kind", "source", "episode_id"]
     if rows.episode_starts:
-        stmt = _insert(session, table)  # type: ignore[arg-type]
+        stmt = _insert(session, table)
         columns = ["category", "start_date", "start_attrs", "start_partner_id", "start_version"]
         stmt = stmt.on_conflict_do_update(
             index_elements=key,
@@ -198,7 +200,7 @@ def _apply_episodes(session: Session, rows: ProjectionRows) -> None:
         )
         session.execute(stmt, list(rows.episode_starts.values()))
     if rows.episode_ends:
-        stmt = _insert(session, table)  # type: ignore[arg-type]
+        stmt = _insert(session, table)
         columns = ["end_date", "end_attrs", "end_partner_id", "end_event_id", "end_version"]
         set_: dict[str, Any] = {c: stmt.excluded[c] for c in columns}
         # The start's category wins; an end only fills it in while the start has not arrived.

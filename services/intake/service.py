@@ -183,15 +183,16 @@ def _local_ids(
         local_id = events[position].data.person.local_id
         if local_id is None:
             continue
+        youth_id = youth_ids[position]
         row = {
             "partner_id": partner_id,
-            "youth_id": youth_ids[position],
+            "youth_id": youth_id,
             "local_id": local_id,
             "version": version_of(events[position].time, *key),
         }
-        current = newest.get(row["youth_id"])
+        current = newest.get(youth_id)
         if current is None or row["version"] > current["version"]:
-            newest[row["youth_id"]] = row
+            newest[youth_id] = row
     return list(newest.values())
 
 

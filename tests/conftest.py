@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Test setup: a fresh, migrated Postgres database per test run (and per xdist worker).
+
+Migrations run here, so they are tested too. Tests over HTTP use committed data; every table is emptied
+after each test that touched the database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from services.cli import admin
+from services.core.auth import partner_cache
+from services.core.db import dispose_engines, get_engine
+from services.core.models import Base
+from services.core.settings import reset_settings
+
+ADMIN_URL = os.environ.get("GLANSRIJK_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _database_name(worker: str) -> str:
+    return f"glansrijk_test_{worker}".replace("-", "_")
+
+
+@pytest.fixture(scope="session")
+def database_url(worker_id: str) -> Iterator[str]:
+    name = _database_name(worker_id)
+    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    yield url
+    dispose_engines()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated(database_url: str) -> Iterator[None]:
+    os.environ["GLANSRIJK_DATABASE_URL"] = database_url
+    os.environ.pop("GLANSRIJK_REDIS_URL", None)
+    reset_settings()
+    dispose_engines()
+    admin.migrate()
+    yield
+
+
+def truncate_all() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+    with get_engine().begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    partner_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def clean_database() -> Iterator[None]:
+    yield
+    truncate_all()
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Change GLANSRIJK_* settings for one test: `settings_env.setenv(...)`, then the cache is reset."""
+    yield monkeypatch
+    monkeypatch.undo()
+    reset_settings()
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    from services.app import build_app
+
+    with TestClient(build_app("all"), raise_server_exceptions=False) as test_client:
+        yield test_client
