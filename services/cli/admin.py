@@ -16,7 +16,7 @@ from services.core import repository
 from services.core.auth import hash_key, new_plain_key, partner_cache
 from services.core.clock import utcnow
 from services.core.db import transaction
-from services.core.dispatch import wait_for_embedded_tasks
+from services.core.dispatch import wait_for_tasks as wait_for_dispatched_tasks
 from services.core.scopes import Role, Scope
 from services.core.settings import get_settings
 
@@ -129,4 +129,4 @@ def rebuild_state() -> int:
 
 
 def wait_for_tasks() -> None:
-    wait_for_embedded_tasks()
+    wait_for_dispatched_tasks()
