@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Real processes for tests: an API server (`glansrijk serve`) on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def api_server(which: str = "all", env: dict[str, str] | None = None, timeout: float = 30.0) -> Iterator[str]:
+    """`glansrijk serve WHICH` in a subprocess; yields its base URL and stops it afterwards."""
+    port = free_port()
+    environment = {**os.environ, **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", "serve", which, "--host", "127.0.0.1", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    probe = "/intake/v1/health" if which in ("all", "intake") else f"/{which}/v1/health"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+            try:
+                if httpx.get(base + probe, timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("server did not become healthy")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
