@@ -25,7 +25,9 @@ ADMIN_URL = os.environ.get("GLANSRIJK_TEST_ADMIN_DSN", "postgresql://postgres@12
 
 
 def _database_name(worker: str) -> str:
-    return f"glansrijk_test_{worker}".replace("-", "_")
+    # GLANSRIJK_TEST_DB_PREFIX keeps test runs of several checkouts on one server apart.
+    prefix = os.environ.get("GLANSRIJK_TEST_DB_PREFIX", "glansrijk_test")
+    return f"{prefix}_{worker}".replace("-", "_")
 
 
 @pytest.fixture(scope="session")
