@@ -53,9 +53,12 @@ class ResponseHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         is_docs = scope["path"].endswith("/docs")
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
                 for name, value in SECURITY_HEADERS:
                     if name == b"content-security-policy" and is_docs:
@@ -64,7 +67,15 @@ class ResponseHeadersMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # Unexpected errors would otherwise be answered by Starlette's outermost middleware, without the
+            # contract's headers. Answer them here: a problem+json 500, never a stack trace.
+            if started:
+                raise
+            log.exception("unexpected error: %s", type(exc).__name__)
+            await problem_response(Problem(500, "An unexpected error occurred."))(scope, receive, send_with_headers)
 
 
 @dataclass
