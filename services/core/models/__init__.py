@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: EUPL-1.2
 """All models, imported here so that `Base.metadata` knows every table (Alembic reads it)."""
 
+from services.core.models.accountability import Accountability, Handover
+from services.core.models.audit import AuditEntry
 from services.core.models.base import Base
 from services.core.models.event import Event, EventBatch, Retraction
 from services.core.models.partner import ApiKey, Partner, PartnerBrin, PartnerRole
+from services.core.models.signal import Signal, SignalChange, SignalEvidence
 from services.core.models.state import (
     AbsenceWeek,
     EnrolmentEnd,
@@ -17,7 +20,9 @@ from services.core.models.youth import Youth, YouthLocalId
 
 __all__ = [
     "AbsenceWeek",
+    "Accountability",
     "ApiKey",
+    "AuditEntry",
     "Base",
     "EnrolmentEnd",
     "EnrolmentPeriod",
@@ -25,11 +30,15 @@ __all__ = [
     "Event",
     "EventBatch",
     "Fact",
+    "Handover",
     "Partner",
     "PartnerBrin",
     "PartnerRole",
     "Registration",
     "Retraction",
+    "Signal",
+    "SignalChange",
+    "SignalEvidence",
     "Youth",
     "YouthLocalId",
     "YouthProfile",
