@@ -9,6 +9,7 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, Literal
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -55,6 +56,28 @@ class Settings(BaseSettings):
     def _split_networks(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _pseudonym_key_is_strong(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("GLANSRIJK_PSEUDONYM_KEY must be at least 32 characters of secret random data")
+        return value
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _encryption_keys_are_fernet_keys(cls, value: SecretStr) -> SecretStr:
+        keys = [k.strip() for k in value.get_secret_value().split(",") if k.strip()]
+        if not keys:
+            raise ValueError("GLANSRIJK_ENCRYPTION_KEY is empty")
+        for key in keys:
+            try:
+                Fernet(key.encode("ascii"))
+            except (ValueError, UnicodeEncodeError):
+                raise ValueError(
+                    "GLANSRIJK_ENCRYPTION_KEY must be Fernet keys (url-safe base64 of 32 bytes), comma-separated"
+                ) from None
         return value
 
     @property
