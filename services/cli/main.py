@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from services.cli import admin
+from services.cli.demo import demo
 from services.core.settings import get_settings
 
 app = typer.Typer(help="Glansrijk: keep youths 12-27 in view on their way to school and work.", no_args_is_help=True)
@@ -20,6 +21,7 @@ partners_app = typer.Typer(help="Partner organisations (managed here only: there
 keys_app = typer.Typer(help="API keys: shown once, stored hashed.")
 app.add_typer(partners_app, name="partners")
 app.add_typer(keys_app, name="keys")
+app.command("demo")(demo)
 
 ROOT = Path(__file__).resolve().parents[2]
 

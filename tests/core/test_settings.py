@@ -18,7 +18,11 @@ def test_a_weak_pseudonym_key_is_refused(pseudonym_key: str) -> None:
         Settings(pseudonym_key=pseudonym_key)
 
 
-@pytest.mark.parametrize("encryption_key", ["", "not-a-fernet-key", f"{Fernet.generate_key().decode()},broken"])
+@pytest.mark.parametrize(
+    "encryption_key",
+    ["", "not-a-fernet-key", f"{Fernet.generate_key().decode()},broken"],
+    ids=["empty", "not-fernet", "one-of-two-broken"],
+)
 def test_a_malformed_encryption_key_is_refused(encryption_key: str) -> None:
     with pytest.raises(ValidationError, match="GLANSRIJK_ENCRYPTION_KEY"):
         Settings(encryption_key=encryption_key)
