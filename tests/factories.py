@@ -26,7 +26,8 @@ def bsn(seed: int | None = None) -> str:
         last = total % 11
         if last <= 9:
             return digits + str(last)
-        base += 1
+        # Fresh numbers draw the next base from the counter, so that two calls never return the same number.
+        base = next(_bsn_counter) if seed is None else base + 1
 
 
 def random_bsn(rng: random.Random) -> str:

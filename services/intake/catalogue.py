@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic_core import PydanticCustomError
 
 from services.core.identity import passes_elfproef, valid_onderwijsnummer
 from services.core.scopes import Role
@@ -52,6 +53,16 @@ Flag = Annotated[bool, Strict()]
 
 class Data(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+FIELD_ERRORS = "field_errors"
+
+
+def field_errors(errors: list[tuple[str, str]]) -> PydanticCustomError:
+    """A check across fields, reported at the fields it names (`ctx["fields"]`: (property name, reason))."""
+    return PydanticCustomError(
+        FIELD_ERRORS, "{summary}", {"summary": "; ".join(f"{n}: {r}" for n, r in errors), "fields": errors}
+    )
 
 
 def _bsn(value: str) -> str:
@@ -142,17 +153,17 @@ class EducationEnrolled(EventData):
 
     @model_validator(mode="after")
     def _consistent(self) -> EducationEnrolled:
-        errors = []
+        errors: list[tuple[str, str]] = []
         if self.track not in TRACKS_PER_SECTOR[self.sector]:
-            errors.append(f"track {self.track} does not belong to sector {self.sector}")
+            errors.append(("track", f"track {self.track} does not belong to sector {self.sector}"))
         if self.sector == "mbo" and self.pathway is None:
-            errors.append("pathway (bol or bbl) is required for mbo")
+            errors.append(("pathway", "pathway (bol or bbl) is required for mbo"))
         if self.sector != "mbo" and self.pathway is not None:
-            errors.append("pathway is for mbo only")
+            errors.append(("pathway", "pathway is for mbo only"))
         if self.outflow_profile is not None and self.sector not in ("pro", "vso"):
-            errors.append("outflowProfile is for pro and vso only")
+            errors.append(("outflowProfile", "outflowProfile is for pro and vso only"))
         if errors:
-            raise ValueError("; ".join(errors))
+            raise field_errors(errors)
         return self
 
 

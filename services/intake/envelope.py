@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from services.core.problems import InvalidParam, Problem, bad_request, pointer
 from services.core.repository import PartnerProfile
 from services.core.scopes import Role
-from services.intake.catalogue import CATALOGUE, OWN_BRIN_TYPES, PREFIX, EventData
+from services.intake.catalogue import CATALOGUE, FIELD_ERRORS, OWN_BRIN_TYPES, PREFIX, EventData
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -247,7 +247,12 @@ def _data(model: type[EventData], data: Any, errors: list[tuple[str, str]]) -> E
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
-            errors.append((pointer("data", *error["loc"]), _reason(error)))
+            if error["type"] == FIELD_ERRORS:
+                # A check across fields names each field it faults.
+                for name, reason in error["ctx"]["fields"]:
+                    errors.append((pointer("data", *error["loc"], name), reason))
+            else:
+                errors.append((pointer("data", *error["loc"]), _reason(error)))
         return None
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import Table, and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -75,6 +75,25 @@ def insert_batch(session: Session, *, partner_id: uuid.UUID, count: int, raise_s
     return batch.id
 
 
+def _by_source(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    # Grouped per source, `source = :s AND id IN (...)` probes the unique (source, id) index; a row-value IN
+    # over pairs is planned by Postgres as a filter over every event of the source.
+    grouped: dict[str, list[str]] = {}
+    for source, event_id in pairs:
+        grouped.setdefault(source, []).append(event_id)
+    return grouped
+
+
+def existing_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (source, id) pairs among `pairs` that are stored already."""
+    found: set[tuple[str, str]] = set()
+    for source, ids in _by_source(pairs).items():
+        for part in _chunks(ids):
+            query = select(Event.event_id).where(Event.source == source, Event.event_id.in_(part))
+            found.update((source, event_id) for event_id in session.scalars(query))
+    return found
+
+
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
     """Insert events new by (source, id); returns the seq of each one stored now (duplicates are absent)."""
     if not rows:
@@ -97,17 +116,24 @@ def insert_retractions(session: Session, rows: list[dict[str, Any]]) -> None:
 def mark_retracted(session: Session, pairs: Iterable[tuple[str, str]]) -> list[tuple[int, uuid.UUID]]:
     """Flag the events among `pairs` (source, id) that a retraction names; returns (seq, youth) flagged now."""
     flagged: list[tuple[int, uuid.UUID]] = []
-    for part in _chunks(list(pairs)):
-        named = select(Retraction.source, Retraction.retracted_id).where(
-            tuple_(Retraction.source, Retraction.retracted_id).in_(part)
-        )
-        result = session.execute(
-            update(Event)
-            .where(Event.retracted.is_(False), tuple_(Event.source, Event.event_id).in_(named))
-            .values(retracted=True)
-            .returning(Event.seq, Event.youth_id)
-        )
-        flagged.extend((seq, youth_id) for seq, youth_id in result)
+    for source, ids in _by_source(pairs).items():
+        for part in _chunks(ids):
+            named = list(
+                session.scalars(
+                    select(Retraction.retracted_id).where(
+                        Retraction.source == source, Retraction.retracted_id.in_(part)
+                    )
+                )
+            )
+            if not named:
+                continue
+            result = session.execute(
+                update(Event)
+                .where(Event.source == source, Event.event_id.in_(named), Event.retracted.is_(False))
+                .values(retracted=True)
+                .returning(Event.seq, Event.youth_id)
+            )
+            flagged.extend((seq, youth_id) for seq, youth_id in result)
     return flagged
 
 
@@ -203,8 +229,9 @@ def _apply_episodes(session: Session, rows: ProjectionRows) -> None:
         stmt = _insert(session, table)
         columns = ["end_date", "end_attrs", "end_partner_id", "end_event_id", "end_version"]
         set_: dict[str, Any] = {c: stmt.excluded[c] for c in columns}
-        # The start's category wins; an end only fills it in while the start has not arrived.
-        set_["category"] = func.coalesce(table.c.category, stmt.excluded.category)
+        # The start's category wins; while no start has arrived, the newest end's (not the first end's, which
+        # would make the category depend on arrival order).
+        set_["category"] = case((table.c.start_version.is_(None), stmt.excluded.category), else_=table.c.category)
         stmt = stmt.on_conflict_do_update(
             index_elements=key,
             set_=set_,

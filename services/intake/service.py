@@ -88,16 +88,25 @@ def accept_events(
     if not events:
         return AcceptResult([], None)
     now = utcnow()
-    youth_ids = resolve_youths(session, events)
     first_index: dict[tuple[str, str], int] = {}
     for position, event in enumerate(events):
         first_index.setdefault((event.source, event.id), position)
+    # A pair stored before stores nothing: no youth, no outbox row, no local id. (A concurrent request storing
+    # the same pair first is still caught by the insert's ON CONFLICT.)
+    known = repository.existing_pairs(session, first_index)
+    fresh = {key: position for key, position in first_index.items() if key not in known}
+    if not fresh:
+        return AcceptResult([EventResult(e.index, e.id, "duplicate") for e in events], None)
+    positions = list(fresh.values())
+    youth_ids = dict(zip(positions, resolve_youths(session, [events[p] for p in positions]), strict=True))
     batch_id = repository.insert_batch(
-        session, partner_id=partner_id, count=len(first_index), raise_signals=raise_signals, now=now
+        session, partner_id=partner_id, count=len(fresh), raise_signals=raise_signals, now=now
     )
     rows = []
-    for position in first_index.values():
+    stored_data: dict[int, dict[str, Any]] = {}
+    for position in positions:
         event = events[position]
+        stored_data[position] = _stored_data(event)
         rows.append(
             {
                 "source": event.source,
@@ -108,7 +117,7 @@ def accept_events(
                 "youth_id": youth_ids[position],
                 "batch_id": batch_id,
                 "received_at": now,
-                "data": _stored_data(event),
+                "data": stored_data[position],
                 "birth_date": event.data.person.birth_date,
                 "retracted": False,
             }
@@ -132,11 +141,12 @@ def accept_events(
                     type=event.type,
                     time=event.time,
                     birth_date=event.data.person.birth_date,
-                    data=_stored_data(event),
+                    data=stored_data[position],
                 )
             )
     if new_events:
-        _project_new_events(session, new_events, events, youth_ids, partner_id, first_index)
+        stored_index = {key: position for key, position in fresh.items() if key in stored}
+        _project_new_events(session, new_events, events, youth_ids, partner_id, stored_index)
         if raise_signals:
             enqueue_after_commit(session, EVALUATE_BATCH_TASK, batch_id)
     return AcceptResult(results, batch_id)
@@ -146,7 +156,7 @@ def _project_new_events(
     session: Session,
     new_events: list[StoredEvent],
     events: list[ValidEvent],
-    youth_ids: list[uuid.UUID],
+    youth_ids: dict[int, uuid.UUID],
     partner_id: uuid.UUID,
     first_index: dict[tuple[str, str], int],
 ) -> None:
@@ -173,11 +183,11 @@ def _project_new_events(
 
 def _local_ids(
     events: list[ValidEvent],
-    youth_ids: list[uuid.UUID],
+    youth_ids: dict[int, uuid.UUID],
     partner_id: uuid.UUID,
     first_index: dict[tuple[str, str], int],
 ) -> list[dict[str, Any]]:
-    """The newest `localId` per youth that this request carries (one upsert may not hit a key twice)."""
+    """The newest `localId` per youth among the events this request stored (one upsert may not hit a key twice)."""
     newest: dict[uuid.UUID, dict[str, Any]] = {}
     for key, position in first_index.items():
         local_id = events[position].data.person.local_id
