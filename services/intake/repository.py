@@ -8,7 +8,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, delete, or_, select, update
+from psycopg.types.json import Jsonb
+from sqlalchemy import Table, and_, case, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -94,10 +95,38 @@ def existing_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tu
     return found
 
 
+# One set-based statement with one array parameter per column: Postgres parses and plans it once, where a
+# multi-row VALUES list carries eleven parameters per event (measured in bench/intake.py: about 2.5x faster).
+_INSERT_EVENTS_FROM_ARRAYS = text(
+    """
+    INSERT INTO events (source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,
+                        birth_date, retracted)
+    SELECT source, event_id, type, time, partner_id, youth_id, :batch_id, :received_at, data, birth_date, false
+    FROM unnest(CAST(:source AS text[]), CAST(:event_id AS text[]), CAST(:type AS text[]),
+                CAST(:time AS timestamptz[]), CAST(:partner_id AS uuid[]), CAST(:youth_id AS uuid[]),
+                CAST(:data AS jsonb[]), CAST(:birth_date AS date[]))
+         AS e(source, event_id, type, time, partner_id, youth_id, data, birth_date)
+    ON CONFLICT (source, event_id) DO NOTHING
+    RETURNING seq, source, event_id
+    """
+)
+_ARRAY_COLUMNS = ("source", "event_id", "type", "time", "partner_id", "youth_id", "data", "birth_date")
+
+
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    """Insert events new by (source, id); returns the seq of each one stored now (duplicates are absent)."""
+    """Insert events new by (source, id); returns the seq of each one stored now (duplicates are absent).
+
+    All rows share one batch and one receipt time.
+    """
     if not rows:
         return {}
+    if session.get_bind().dialect.name == "postgresql":
+        params: dict[str, Any] = {name: [row[name] for row in rows] for name in _ARRAY_COLUMNS}
+        params["data"] = [Jsonb(d) for d in params["data"]]
+        params["batch_id"] = rows[0]["batch_id"]
+        params["received_at"] = rows[0]["received_at"]
+        stored_rows = session.execute(_INSERT_EVENTS_FROM_ARRAYS, params).all()
+        return {(source, event_id): seq for seq, source, event_id in stored_rows}
     stmt = (
         _insert(session, _table(Event))
         .on_conflict_do_nothing(index_elements=["source", "event_id"])

@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Where the time of one batched request goes: the intake phases timed in-process, then cProfile.
+
+Runs the same steps as `POST /intake/v1/events` (read, authority, validate, accept, commit, response) on
+prepared batch bodies, in this process, against the bench database. Nothing under `services/` is changed:
+the phase timers wrap module attributes for the duration of the run and are restored afterwards.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import statistics
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.intake_events import EventFactory, body, youth_pool
+
+
+@dataclass
+class PhaseTimer:
+    totals: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    current: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.current[name] += time.perf_counter() - start
+
+    def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.current[name] += time.perf_counter() - start
+                self.calls[name] += 1
+
+        return timed
+
+    def end_batch(self) -> None:
+        for name, seconds in self.current.items():
+            self.totals[name].append(seconds)
+        self.current = defaultdict(float)
+
+
+# (label, module, attribute) timed inside accept_events; indented labels are nested in the one above.
+SUB_PHASES: list[tuple[str, str, str]] = [
+    ("  existing_pairs (duplicates SELECT)", "services.intake.repository", "existing_pairs"),
+    ("  resolve_youths", "services.intake.service", "resolve_youths"),
+    ("    pseudonymise (HMAC)", "services.intake.service", "pseudonymise"),
+    ("    find_youths (SELECT)", "services.intake.repository", "find_youths"),
+    ("    encrypt (Fernet, new youths)", "services.intake.service", "encrypt"),
+    ("    insert_youths", "services.intake.repository", "insert_youths"),
+    ("  insert_batch (outbox row, ORM flush)", "services.intake.repository", "insert_batch"),
+    ("  _stored_data (model_dump, x2 per event)", "services.intake.service", "_stored_data"),
+    ("  insert_events (INSERT .. RETURNING)", "services.intake.repository", "insert_events"),
+    ("  insert_retractions", "services.intake.repository", "insert_retractions"),
+    ("  mark_retracted (UPDATE .. IN)", "services.intake.repository", "mark_retracted"),
+    ("  project (pure)", "services.intake.service", "project"),
+    ("  apply_projection (upserts)", "services.intake.repository", "apply_projection"),
+    ("  upsert_local_ids", "services.intake.repository", "upsert_local_ids"),
+]
+
+
+@contextmanager
+def _wrapped(timer: PhaseTimer) -> Iterator[None]:
+    import importlib
+
+    saved: list[tuple[Any, str, Any]] = []
+    try:
+        for label, module_name, attribute in SUB_PHASES:
+            module = importlib.import_module(module_name)
+            original = getattr(module, attribute, None)
+            if original is None:  # not (or no longer) part of the intake code
+                continue
+            saved.append((module, attribute, original))
+            setattr(module, attribute, timer.wrap(label, original))
+        yield
+    finally:
+        for module, attribute, original in reversed(saved):
+            setattr(module, attribute, original)
+
+
+def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> None:
+    from fastapi.responses import JSONResponse
+
+    from services.core.db import session_factory
+    from services.intake import envelope, service
+    from services.intake.schemas import EventResultRead, IntakeResultRead
+
+    @contextmanager
+    def phase(name: str) -> Iterator[None]:
+        if timer is None:
+            yield
+        else:
+            with timer.phase(name):
+                yield
+
+    with phase("1 read_events (json.loads + per-event size check)"):
+        raw = envelope.read_events(envelope.BATCH, raw_body, {}, 1000, 64 * 1024)
+    with phase("2 authority_problem"):
+        assert envelope.authority_problem(raw.events, partner) is None
+    with phase("3 validate_events (envelope + pydantic)"):
+        events = envelope.validate_events(raw)
+    session = session_factory()()
+    try:
+        with phase("4 accept_events"):
+            result = service.accept_events(session, partner.id, events)
+        with phase("5 commit"):
+            session.commit()
+    finally:
+        session.close()
+    with phase("6 response (pydantic model + JSON)"):
+        payload = IntakeResultRead(
+            accepted=result.accepted,
+            duplicates=result.duplicates,
+            results=[EventResultRead(index=r.index, id=r.id, status=r.status) for r in result.results],
+        )
+        JSONResponse(payload.model_dump(), status_code=202)
+    assert result.accepted == len(events)
+
+
+def _short(path: str) -> str:
+    for marker in ("site-packages/", "/work/main/", "lib/python3"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    return path
+
+
+def _top(stats: pstats.Stats, batches: int, key: str, limit: int, only: str | None = None) -> list[list[str]]:
+    entries = stats.stats  # type: ignore[attr-defined]
+    index = 2 if key == "tottime" else 3
+    ranked = sorted(entries.items(), key=lambda item: item[1][index], reverse=True)
+    rows = []
+    for (filename, line, function), (_cc, calls, tottime, cumtime, _callers) in ranked:
+        if only is not None and only not in filename:
+            continue
+        location = f"{_short(filename)}:{line}({function})" if line else function
+        rows.append(
+            [
+                f"{tottime / batches * 1000:.1f}",
+                f"{cumtime / batches * 1000:.1f}",
+                f"{calls / batches:.0f}",
+                f"`{location}`",
+            ]
+        )
+        if len(rows) == limit:
+            break
+    return rows
+
+
+@dataclass
+class ProfileReport:
+    phases: list[list[str]]
+    total_ms: float
+    statements_per_batch: float
+    top_tottime: list[list[str]]
+    top_services: list[list[str]]
+
+
+def profile_batched(
+    partner_id: uuid.UUID,
+    source: str,
+    brins: list[str],
+    size: int,
+    timed: int,
+    profiled: int,
+    pstats_out: Path | None,
+    prefix: str,
+) -> ProfileReport:
+    """Phases of `timed` requests of `size` events (no profiler), then cProfile over `profiled` more."""
+    from sqlalchemy import event
+
+    from services.core.db import get_engine, session_factory
+    from services.core.repository import load_partner_profile
+
+    with session_factory()() as session:
+        partner = load_partner_profile(session, partner_id)
+    assert partner is not None
+    factory = EventFactory(source, brins, youth_pool(20_000, seed_base=7), seed=99, prefix=prefix)
+    warmup = 1 if size > 1 else 30
+    bodies = [body(factory.batch(size)) for _ in range(warmup + timed + profiled)]
+    for raw_body in bodies[:warmup]:  # caches, the pool, imports
+        _one_request(partner, raw_body, None)
+
+    statements = [0]
+
+    def count(*_args: Any) -> None:
+        statements[0] += 1
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", count)
+    timer = PhaseTimer()
+    try:
+        with _wrapped(timer):
+            for raw_body in bodies[warmup : warmup + timed]:
+                _one_request(partner, raw_body, timer)
+                timer.end_batch()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    top_tottime: list[list[str]] = []
+    top_services: list[list[str]] = []
+    if profiled:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for raw_body in bodies[warmup + timed :]:
+            _one_request(partner, raw_body, None)
+        profiler.disable()
+        if pstats_out is not None:
+            profiler.dump_stats(str(pstats_out))
+        stats = pstats.Stats(profiler)
+        top_tottime = _top(stats, profiled, "tottime", 15)
+        top_services = _top(stats, profiled, "cumtime", 15, only="/services/")
+
+    top_level = {name: statistics.median(v) for name, v in timer.totals.items() if not name.startswith(" ")}
+    total = sum(top_level.values())
+    phase_rows = []
+    order = sorted(timer.totals, key=lambda n: (n[0] == " ", n))
+    top_names = sorted(n for n in order if not n.startswith(" "))
+    for name in top_names:
+        phase_rows.append(_phase_row(name, timer, total))
+        if name.startswith("4 "):
+            phase_rows.extend(_phase_row(label, timer, total) for label, _m, _a in SUB_PHASES if label in timer.totals)
+    return ProfileReport(
+        phases=phase_rows,
+        total_ms=total * 1000,
+        statements_per_batch=statements[0] / max(1, timed),
+        top_tottime=top_tottime,
+        top_services=top_services,
+    )
+
+
+def _phase_row(name: str, timer: PhaseTimer, total: float) -> list[str]:
+    median = statistics.median(timer.totals[name])
+    calls = timer.calls.get(name)
+    per_batch = f"{calls / len(timer.totals[name]):.0f}" if calls else ""
+    label = name.replace("  ", "\u2003")  # keep the nesting visible in markdown
+    digits = 1 if total > 0.05 else 2
+    return [label, f"{median * 1000:.{digits}f}", f"{median / total * 100:.0f}%", per_batch]
