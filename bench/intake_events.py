@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from services.core.identity import elfproef_check_digit
+
 PREFIX = "nl.glansrijk."
 # type -> weight: mostly absences, then enrolments and registrations, a few others.
 MIX: dict[str, int] = {
@@ -29,10 +31,9 @@ def elfproef_number(seed: int) -> str:
     base = seed
     while True:
         digits = f"{base:08d}"[-8:]
-        total = sum(int(d) * w for d, w in zip(digits, range(9, 1, -1), strict=True))
-        last = total % 11
-        if last <= 9:
-            return digits + str(last)
+        check = elfproef_check_digit(digits)
+        if check is not None:
+            return digits + str(check)
         base += 1
 
 

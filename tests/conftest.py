@@ -24,21 +24,21 @@ from services.core.settings import reset_settings
 ADMIN_URL = os.environ.get("GLANSRIJK_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def _database_name(worker: str) -> str:
-    # GLANSRIJK_TEST_DB_PREFIX keeps test runs of several checkouts on one server apart.
-    prefix = os.environ.get("GLANSRIJK_TEST_DB_PREFIX", "glansrijk_test")
-    return f"{prefix}_{worker}".replace("-", "_")
+def _database_name(run: str, worker: str) -> str:
+    # Unique per run and worker, so that two test runs on one machine (two checkouts, CI beside a developer)
+    # never share, or drop, each other's database.
+    return f"glansrijk_test_{run[:10]}_{worker}".replace("-", "_").lower()
 
 
 @pytest.fixture(scope="session")
-def database_url(worker_id: str) -> Iterator[str]:
-    name = _database_name(worker_id)
+def database_url(testrun_uid: str, worker_id: str) -> Iterator[str]:
+    name = _database_name(testrun_uid, worker_id)
+    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    dispose_engines()
     with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    yield url
-    dispose_engines()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from services.cli import admin
+from services.core.identity import elfproef_check_digit
 
 _bsn_counter = itertools.count(10_000_000)
 _oin_counter = itertools.count(1)
@@ -22,10 +23,9 @@ def bsn(seed: int | None = None) -> str:
     base = next(_bsn_counter) if seed is None else seed
     while True:
         digits = f"{base:08d}"[-8:]
-        total = sum(int(d) * w for d, w in zip(digits, range(9, 1, -1), strict=True))
-        last = total % 11
-        if last <= 9:
-            return digits + str(last)
+        check = elfproef_check_digit(digits)
+        if check is not None:
+            return digits + str(check)
         # Fresh numbers draw the next base from the counter, so that two calls never return the same number.
         base = next(_bsn_counter) if seed is None else base + 1
 

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from services.cli.demo_partners import PARTNER_BY_HANDLE, VO_BRIN
+from services.core.identity import elfproef_check_digit
 
 PREFIX = "nl.glansrijk."
 ABSENCE_WEEKS = 12
@@ -73,8 +74,8 @@ def fake_bsn(rng: random.Random) -> str:
     """A random 9-digit number passing the elfproef (the check digit completes it; remainder 10 is skipped)."""
     while True:
         digits = f"{rng.randrange(10_000_000, 100_000_000):08d}"
-        check = sum(int(d) * w for d, w in zip(digits, range(9, 1, -1), strict=True)) % 11
-        if check <= 9:
+        check = elfproef_check_digit(digits)
+        if check is not None:
             return digits + str(check)
 
 

@@ -23,6 +23,12 @@ def _weighted_sum(digits: str) -> int:
     return sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])
 
 
+def elfproef_check_digit(first_eight: str) -> int | None:
+    """The ninth digit that completes `first_eight` to a number passing the elfproef; None when none does."""
+    remainder = sum(int(d) * w for d, w in zip(first_eight, range(9, 1, -1), strict=True)) % 11
+    return remainder if remainder <= 9 else None
+
+
 def passes_elfproef(value: str) -> bool:
     """The BSN elfproef: 9*d1 + 8*d2 + ... + 2*d8 - d9 is divisible by 11."""
     return len(value) == 9 and value.isascii() and value.isdigit() and _weighted_sum(value) % 11 == 0
