@@ -237,7 +237,7 @@ class BenefitStarted(EventData):
 
 
 class BenefitEnded(BenefitStarted):
-    pass
+    """The end of a benefit carries the same fields as its start."""
 
 
 CareFramework = Literal["jeugdwet", "wmo", "wlz", "zvw"]
@@ -251,7 +251,7 @@ class CareStarted(EventData):
 
 
 class CareEnded(CareStarted):
-    pass
+    """The end of a care episode carries the same fields as its start (iJw JW307 beside JW305)."""
 
 
 class SupportContact(EventData):
