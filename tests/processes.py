@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from typing import Any
 
 import httpx
 
@@ -18,6 +19,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def wait_healthy(url: str, process: subprocess.Popen[Any], timeout: float = 60.0) -> None:
+    """Wait until `url` answers 200; fail at once if the process exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the process exited with {process.returncode}"
+        with suppress(httpx.TransportError):
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer 200 within {timeout} s")
 
 
 @contextmanager
@@ -34,18 +47,7 @@ def api_server(which: str = "all", env: dict[str, str] | None = None, timeout: f
     base = f"http://127.0.0.1:{port}"
     probe = "/intake/v1/health" if which in ("all", "intake") else f"/{which}/v1/health"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
-            try:
-                if httpx.get(base + probe, timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("server did not become healthy")
-            time.sleep(0.1)
+        wait_healthy(base + probe, process, timeout)
         yield base
     finally:
         process.terminate()

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -219,11 +219,9 @@ class BackgroundServer:
         while time.monotonic() < deadline:
             if not self.thread.is_alive():
                 raise DemoError("the API server stopped while starting")
-            try:
+            with suppress(httpx.TransportError):
                 if httpx.get(f"{self.base_url}/intake/v1/health", timeout=2.0).status_code == 200:
                     return
-            except httpx.TransportError:
-                pass
             time.sleep(0.05)
         raise DemoError(f"{self.base_url}/intake/v1/health did not answer within {HEALTH_TIMEOUT:.0f} s")
 

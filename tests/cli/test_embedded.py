@@ -10,7 +10,6 @@ import queue
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from sqlalchemy import create_engine, func, select
 from services.core.db import get_engine
 from services.core.models import ApiKey, Event, Youth
 from tests.factories import bsn
+from tests.processes import free_port, wait_healthy
 
 pytestmark = pytest.mark.embedded
 
@@ -39,12 +39,6 @@ OIN_MUNICIPALITY = "00000001001111111000"
 OIN_SCHOOL = "00000001002222222000"
 STRUCTURED = {"Content-Type": "application/cloudevents+json"}
 BATCH = {"Content-Type": "application/cloudevents-batch+json"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def embedded_env(database: Path) -> dict[str, str]:
@@ -71,19 +65,6 @@ def add_partner(cwd: Path, env: dict[str, str], name: str, roles: str, oin: str,
 
 def create_key(cwd: Path, env: dict[str, str], partner_id: str) -> str:
     return str(json_out(cwd, env, "keys", "create", "--partner", partner_id, "--scopes", "events:write")["key"])
-
-
-def wait_healthy(url: str, process: subprocess.Popen[Any], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the process exited with {process.returncode}"
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer 200 within {timeout} s")
 
 
 @contextmanager
