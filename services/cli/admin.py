@@ -130,3 +130,9 @@ def rebuild_state() -> int:
 
 def wait_for_tasks() -> None:
     wait_for_dispatched_tasks()
+
+
+def has_municipality() -> bool:
+    """Whether a partner holds `municipality`: the ketenregisseur, and every signal's fallback."""
+    with transaction(read_only=True) as session:
+        return bool(repository.partners_holding_role(session, Role.MUNICIPALITY))

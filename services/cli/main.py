@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -84,7 +85,37 @@ def beat() -> None:
         _fail("beat needs GLANSRIJK_REDIS_URL", 2)
     from services.core.celery_app import celery_app
 
-    celery_app.start(["beat", "--loglevel=INFO"])
+    schedule = Path(tempfile.gettempdir()) / "glansrijk-beat-schedule"
+    celery_app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
+
+
+@app.command()
+def scan(
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD; default today")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Evaluate every event not yet evaluated, then the daily time-driven evaluation as of a date; waits for it.
+
+    Safe to run twice: a dedupe key raises at most one signal. Exits 2 when no partner holds `municipality`.
+    """
+    from services.core.calendar import data_covers
+    from services.core.clock import today
+
+    try:
+        as_of = date.fromisoformat(day) if day else today()
+    except ValueError:
+        _fail(f"--date must be YYYY-MM-DD, not {day!r}", 2)
+    if not admin.has_municipality():
+        _fail("no partner holds the role municipality (the ketenregisseur): signals could not be routed", 2)
+    if not data_covers(as_of):
+        typer.echo(
+            f"warning: no school holiday data for {as_of}: lesweek-based rules do not fire on this date", err=True
+        )
+    from services.signals.evaluation import runner
+
+    outcome = runner.scan(as_of)
+    summary = {"date": as_of.isoformat(), **outcome.as_json()}
+    typer.echo(json.dumps(summary) if as_json else " ".join(f"{k}={v}" for k, v in summary.items()))
 
 
 def _split(value: str | None) -> list[str]:

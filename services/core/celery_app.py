@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 
 from services.core.db import dispose_engines
 from services.core.settings import get_settings
 
 # Task modules are named as strings, so intake never imports signal code.
-TASK_MODULES: list[str] = []  # the signals service adds "services.signals.tasks"
+TASK_MODULES: list[str] = ["services.signals.tasks"]
 
 
 def _config() -> dict[str, Any]:
@@ -40,6 +41,10 @@ def _config() -> dict[str, Any]:
         "timezone": "Europe/Amsterdam",
         "enable_utc": True,
         "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "sweep-outbox": {"task": "signals.sweep_outbox", "schedule": settings.outbox_sweep_seconds},
+            "daily-scan": {"task": "signals.daily_scan", "schedule": crontab(hour=settings.daily_scan_hour, minute=0)},
+        },
     }
 
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     allow_http_webhooks: bool = False
     webhook_allowed_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
 
+    # The beat's schedule: the outbox sweep (a stopped broker only delays evaluation) and the daily scan.
+    outbox_sweep_seconds: float = Field(default=30.0, gt=0)
+    daily_scan_hour: int = Field(default=6, ge=0, le=23)
+
     # Operational limits of the intake contract (interface.md, "Intake").
     max_batch_events: int = 1000
     max_body_bytes: int = 5 * 1024 * 1024

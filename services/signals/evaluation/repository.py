@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""SQL of the evaluation: the outbox, youth locks, signal and accountability writes, escalation, handovers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.core.models import (
+    Accountability,
+    Event,
+    EventBatch,
+    Handover,
+    Registration,
+    Retraction,
+    Signal,
+    SignalChange,
+    SignalEvidence,
+    Youth,
+)
+from services.signals.rules.state import EventRef
+
+ACTIVE = ("open", "acknowledged")
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    id: int
+    raise_signals: bool
+    evaluated: bool
+
+
+def _upsert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+# -- the outbox ---------------------------------------------------------------------------------------------
+def lock_batch(session: Session, batch_id: int) -> BatchRow | None:
+    """The batch, locked: a second worker evaluating the same batch waits here, then sees it evaluated."""
+    row = session.execute(
+        select(EventBatch.id, EventBatch.raise_signals, EventBatch.evaluated_at)
+        .where(EventBatch.id == batch_id)
+        .with_for_update()
+    ).one_or_none()
+    return None if row is None else BatchRow(row.id, row.raise_signals, row.evaluated_at is not None)
+
+
+def batch_youths(session: Session, batch_id: int) -> set[uuid.UUID]:
+    return set(session.scalars(select(Event.youth_id).where(Event.batch_id == batch_id).distinct()))
+
+
+def retracted_by_batch(session: Session, batch_id: int) -> set[int]:
+    """Sequence numbers of the events that the retractions of this batch retract."""
+    retraction = (
+        select(Retraction.source, Retraction.retracted_id)
+        .join(Event, Event.seq == Retraction.event_seq)
+        .where(Event.batch_id == batch_id)
+    )
+    pairs = [tuple(row) for row in session.execute(retraction)]
+    if not pairs:
+        return set()
+    return set(session.scalars(select(Event.seq).where(tuple_(Event.source, Event.event_id).in_(pairs))))
+
+
+def mark_evaluated(session: Session, batch_ids: Collection[int], now: datetime) -> None:
+    session.execute(update(EventBatch).where(EventBatch.id.in_(list(batch_ids))).values(evaluated_at=now))
+
+
+def unevaluated_batches(session: Session, received_before: datetime | None, limit: int) -> list[int]:
+    query = select(EventBatch.id).where(EventBatch.evaluated_at.is_(None)).order_by(EventBatch.id).limit(limit)
+    if received_before is not None:
+        query = query.where(EventBatch.received_at < received_before)
+    return list(session.scalars(query))
+
+
+# -- youths ---------------------------------------------------------------------------------------------------
+def lock_youths(session: Session, youth_ids: Collection[uuid.UUID]) -> None:
+    """Serialise evaluations of the same youth across workers (FOR NO KEY UPDATE: intake's inserts of events
+    that reference the youth are not blocked)."""
+    if session.get_bind().dialect.name != "postgresql" or not youth_ids:
+        return
+    session.execute(
+        select(Youth.id).where(Youth.id.in_(sorted(youth_ids))).order_by(Youth.id).with_for_update(key_share=True)
+    ).all()
+
+
+def registered_youths_after(session: Session, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+    """The next `limit` youths with a registration fact (only they can be in the target group), by id."""
+    query = select(Registration.youth_id).distinct().order_by(Registration.youth_id).limit(limit)
+    if after is not None:
+        query = query.where(Registration.youth_id > after)
+    return list(session.scalars(query))
+
+
+def youths_between(session: Session, first: uuid.UUID, last: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        session.scalars(
+            select(Registration.youth_id)
+            .distinct()
+            .where(Registration.youth_id >= first, Registration.youth_id <= last)
+            .order_by(Registration.youth_id)
+        )
+    )
+
+
+# -- signals ------------------------------------------------------------------------------------------------
+def insert_signal(session: Session, row: dict[str, Any]) -> bool:
+    """Insert unless the dedupe key was used before (also by a concurrent evaluation): True when inserted."""
+    statement = (
+        _upsert(session, Signal).values(**row).on_conflict_do_nothing(index_elements=["youth_id", "type", "dedupe_key"])
+    )
+    result = session.execute(statement.returning(Signal.id))
+    return result.scalar_one_or_none() is not None
+
+
+def insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(SignalChange), rows)
+
+
+def event_seqs(session: Session, refs: Iterable[EventRef]) -> set[int]:
+    seqs = {r for r in refs if isinstance(r, int)}
+    pairs = [r for r in refs if isinstance(r, tuple)]
+    if pairs:
+        seqs.update(session.scalars(select(Event.seq).where(tuple_(Event.source, Event.event_id).in_(pairs))))
+    return seqs
+
+
+def insert_evidence(session: Session, signal_id: uuid.UUID, seqs: Collection[int]) -> None:
+    if seqs:
+        session.execute(insert(SignalEvidence), [{"signal_id": signal_id, "event_seq": seq} for seq in seqs])
+
+
+def make_accountable_if_none(session: Session, youth_id: uuid.UUID, partner_id: uuid.UUID, now: datetime) -> bool:
+    """The first signal routed to an accountable role makes its partner accountable; the partial unique index
+    keeps it at one even when two evaluations race."""
+    statement = (
+        _upsert(session, Accountability)
+        .values(youth_id=youth_id, partner_id=partner_id, since=now, until=None, cause="first-signal")
+        .on_conflict_do_nothing(index_elements=["youth_id"], index_where=Accountability.until.is_(None))
+    )
+    return session.execute(statement.returning(Accountability.id)).scalar_one_or_none() is not None
+
+
+def escalation_candidates(
+    session: Session, day: date, youth_ids: Collection[uuid.UUID] | None
+) -> list[tuple[uuid.UUID, str, str, date]]:
+    """Active, not yet escalated signals whose deadline passed, or that escalate by themselves."""
+    query = select(Signal.id, Signal.type, Signal.dedupe_key, Signal.deadline).where(
+        Signal.status.in_(ACTIVE),
+        Signal.escalated.is_(False),
+        or_(Signal.deadline < day, Signal.type == "long-term-absence"),
+    )
+    if youth_ids is not None:
+        query = query.where(Signal.youth_id.in_(list(youth_ids)))
+    return [(r.id, r.type, r.dedupe_key, r.deadline) for r in session.execute(query)]
+
+
+def escalate(session: Session, signal_ids: Collection[uuid.UUID], at: datetime) -> list[uuid.UUID]:
+    if not signal_ids:
+        return []
+    result = session.execute(
+        update(Signal)
+        .where(Signal.id.in_(list(signal_ids)), Signal.escalated.is_(False))
+        .values(escalated=True, escalated_at=at)
+        .returning(Signal.id)
+    )
+    escalated = list(result.scalars())
+    insert_changes(session, [{"signal_id": i, "at": at, "kind": "escalated", "status": None} for i in escalated])
+    return escalated
+
+
+def dismiss_retracted(session: Session, retracted: Collection[int], at: datetime) -> list[uuid.UUID]:
+    """Active signals whose every piece of evidence is retracted become `dismissed` with reason `retracted`."""
+    if not retracted:
+        return []
+    touched = select(SignalEvidence.signal_id).where(SignalEvidence.event_seq.in_(list(retracted)))
+    still_standing = (
+        select(SignalEvidence.signal_id)
+        .join(Event, Event.seq == SignalEvidence.event_seq)
+        .where(Event.retracted.is_(False))
+    )
+    ids = list(
+        session.scalars(
+            select(Signal.id).where(Signal.id.in_(touched), Signal.id.not_in(still_standing), Signal.status.in_(ACTIVE))
+        )
+    )
+    if not ids:
+        return []
+    session.execute(
+        update(Signal)
+        .where(Signal.id.in_(ids))
+        .values(status="dismissed", closed_at=at, close_reason_code="retracted", close_note="event retracted")
+    )
+    insert_changes(
+        session,
+        [{"signal_id": i, "at": at, "kind": "status", "status": "dismissed", "reason_code": "retracted"} for i in ids],
+    )
+    return ids
+
+
+# -- handovers ----------------------------------------------------------------------------------------------
+def pending_handovers(session: Session, requested_before: datetime) -> list[Handover]:
+    return list(
+        session.scalars(select(Handover).where(Handover.status == "pending", Handover.requested_at < requested_before))
+    )

@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Evaluation as of a date: run the rules over youths' state, raise, route, make accountable, escalate.
+
+Never commits: the task wrapper or the CLI owns the transaction. Safe to run twice: a dedupe key raises at
+most one signal, ever (the unique constraint on (youth, type, dedupe key) backs this against races), and
+each youth is locked while it is evaluated.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from services.core.calendar import add_months_clamped, add_working_days, working_days_between
+from services.core.clock import AMSTERDAM, today, utcnow
+from services.core.settings import get_settings
+from services.signals import rules
+from services.signals.evaluation import repository, state_repository
+from services.signals.evaluation.routing import Directory
+from services.signals.rules.candidate import Candidate, Reason
+from services.signals.rules.catalogue import SIGNAL_TYPES
+from services.signals.rules.state import ExistingSignal, YouthState
+
+log = logging.getLogger(__name__)
+
+STALLED_AFTER_WORKING_DAYS = 5
+THUISZITTER_ESCALATION_MONTHS = 3
+
+
+@dataclass
+class Outcome:
+    """What one evaluation did (the CLI prints it; tests and benchmarks read it)."""
+
+    youths: int = 0
+    raised: list[uuid.UUID] = field(default_factory=list)
+    escalated: list[uuid.UUID] = field(default_factory=list)
+    dismissed: list[uuid.UUID] = field(default_factory=list)
+    unrouted: int = 0
+
+    def add(self, other: Outcome) -> None:
+        self.youths += other.youths
+        self.raised += other.raised
+        self.escalated += other.escalated
+        self.dismissed += other.dismissed
+        self.unrouted += other.unrouted
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "youths": self.youths,
+            "raised": len(self.raised),
+            "escalated": len(self.escalated),
+            "dismissed": len(self.dismissed),
+            "unrouted": self.unrouted,
+        }
+
+
+def rule_context(day: date) -> rules.RuleContext:
+    settings = get_settings()
+    return rules.RuleContext(
+        day=day,
+        education_data_complete=settings.education_data_complete,
+        lookback_days=settings.signal_lookback_days,
+        risk_threshold=settings.risk_threshold,
+        out_of_view_days=settings.out_of_view_days,
+        long_absence_share=settings.long_absence_share,
+        default_region=settings.holiday_region,
+    )
+
+
+def moment_of(day: date) -> datetime:
+    """The time stamp of what an evaluation as of `day` does: now for today, else the start of that day."""
+    if day == today():
+        return utcnow()
+    return datetime.combine(day, time(0, 0), AMSTERDAM).astimezone(UTC)
+
+
+def new_candidates(state: YouthState, ctx: rules.RuleContext) -> list[Candidate]:
+    """The rules' candidates whose dedupe key was never used, in rule order; each one raised is visible to
+    the rules after it (the risk score reads this year's `absence-16h`, the handover rule active signals)."""
+    if not state.in_target_group(ctx.day):
+        return []
+    found: list[Candidate] = []
+    for rule in rules.RULES:
+        for candidate in rule(state, ctx):
+            if state.signal(candidate.type, candidate.dedupe_key) is not None:
+                continue
+            found.append(candidate)
+            raised = ExistingSignal(candidate.type, candidate.dedupe_key, "open", ctx.day)
+            state = replace(state, signals=(*state.signals, raised))
+    return found
+
+
+def _raise(
+    session: Session,
+    state: YouthState,
+    candidate: Candidate,
+    directory: Directory,
+    day: date,
+    at: datetime,
+) -> uuid.UUID | None:
+    partner, extra = directory.route(candidate.route)
+    if partner is None:
+        log.warning("no municipality partner: %s for a youth cannot be routed", candidate.type)
+        return None
+    kind = SIGNAL_TYPES[candidate.type]
+    reasons: tuple[Reason, ...] = (*candidate.reasons, *extra)
+    signal_id = uuid.uuid4()
+    inserted = repository.insert_signal(
+        session,
+        {
+            "id": signal_id,
+            "youth_id": state.youth_id,
+            "type": candidate.type,
+            "severity": kind.severity,
+            "status": "open",
+            "dedupe_key": candidate.dedupe_key,
+            "raised_on": day,
+            "deadline": add_working_days(day, kind.deadline_working_days),
+            "escalated": False,
+            "escalated_at": None,
+            "routed_to": partner,
+            "reasons": [r.as_json() for r in reasons],
+            "created_at": at,
+        },
+    )
+    if not inserted:
+        return None  # a concurrent evaluation raised it first
+    repository.insert_changes(
+        session, [{"signal_id": signal_id, "at": at, "kind": "raised", "status": "open", "partner_id": partner}]
+    )
+    repository.insert_evidence(session, signal_id, repository.event_seqs(session, candidate.evidence))
+    return signal_id
+
+
+def evaluate_youths(session: Session, youth_ids: Collection[uuid.UUID], day: date) -> Outcome:
+    """Run every rule for these youths as of `day`, raise what is new, and escalate what is due."""
+    outcome = Outcome(youths=len(youth_ids))
+    if not youth_ids:
+        return outcome
+    settings = get_settings()
+    ctx = rule_context(day)
+    at = moment_of(day)
+    repository.lock_youths(session, youth_ids)
+    directory = Directory.load(session)
+    states = state_repository.load_states(
+        session,
+        youth_ids,
+        regions=state_repository.brin_regions(session),
+        default_region=settings.holiday_region,
+        partner_roles=directory.roles,
+    )
+    for state in states.values():
+        accountable = state.accountable_partner
+        for candidate in new_candidates(state, ctx):
+            signal_id = _raise(session, state, candidate, directory, day, at)
+            if signal_id is None:
+                outcome.unrouted += 1
+                continue
+            outcome.raised.append(signal_id)
+            partner, _ = directory.route(candidate.route)
+            # The first signal routed to a partner that can hold regie makes it accountable; schools never.
+            if accountable is None and partner is not None and directory.can_be_accountable(partner):
+                repository.make_accountable_if_none(session, state.youth_id, partner, at)
+                accountable = partner
+    outcome.escalated += escalate_due(session, day, youth_ids)
+    return outcome
+
+
+def escalate_due(session: Session, day: date, youth_ids: Collection[uuid.UUID] | None = None) -> list[uuid.UUID]:
+    """Active signals whose deadline passed before `day`, and thuiszitter signals 3 months after the first
+    absent week (Thuiszitterspact), are flagged escalated; they stay with their partner."""
+    due = []
+    for signal_id, type_, dedupe_key, deadline in repository.escalation_candidates(session, day, youth_ids):
+        if deadline < day:
+            due.append(signal_id)
+        elif type_ == "long-term-absence":
+            first_week = date.fromisoformat(dedupe_key)
+            if day >= add_months_clamped(first_week, THUISZITTER_ESCALATION_MONTHS):
+                due.append(signal_id)
+    return repository.escalate(session, due, moment_of(day))
+
+
+def evaluate_batch(session: Session, batch_id: int, day: date) -> Outcome | None:
+    """The evaluation that follows one accepted request (the outbox row). None when already evaluated."""
+    batch = repository.lock_batch(session, batch_id)
+    if batch is None or batch.evaluated:
+        return None
+    outcome = Outcome()
+    retracted = repository.retracted_by_batch(session, batch_id)
+    outcome.dismissed += repository.dismiss_retracted(session, retracted, moment_of(day))
+    if batch.raise_signals:
+        outcome.add(evaluate_youths(session, repository.batch_youths(session, batch_id), day))
+    repository.mark_evaluated(session, [batch_id], utcnow())
+    return outcome
+
+
+def raise_stalled_handovers(session: Session, day: date) -> Outcome:
+    """`handover-stalled`: a handover unanswered for 5 working days goes to the municipality (domain.md)."""
+    outcome = Outcome()
+    directory = Directory.load(session)
+    municipality = directory.municipality
+    if municipality is None:
+        return outcome
+    at = moment_of(day)
+    horizon = datetime.combine(day, time(0, 0), AMSTERDAM) - timedelta(days=5)
+    for handover in repository.pending_handovers(session, horizon.astimezone(UTC)):
+        requested = handover.requested_at.astimezone(AMSTERDAM).date()
+        if working_days_between(requested, day) < STALLED_AFTER_WORKING_DAYS:
+            continue
+        kind = SIGNAL_TYPES["handover-stalled"]
+        signal_id = uuid.uuid4()
+        reason = Reason(
+            "handover-unanswered",
+            {
+                "handoverId": str(handover.id),
+                "requestedOn": requested.isoformat(),
+                "fromPartnerId": str(handover.from_partner_id),
+                "toPartnerId": str(handover.to_partner_id),
+                "workingDays": working_days_between(requested, day),
+            },
+        )
+        inserted = repository.insert_signal(
+            session,
+            {
+                "id": signal_id,
+                "youth_id": handover.youth_id,
+                "type": "handover-stalled",
+                "severity": kind.severity,
+                "status": "open",
+                "dedupe_key": str(handover.id),
+                "raised_on": day,
+                "deadline": add_working_days(day, kind.deadline_working_days),
+                "escalated": False,
+                "escalated_at": None,
+                "routed_to": municipality,
+                "reasons": [reason.as_json()],
+                "created_at": at,
+            },
+        )
+        if inserted:
+            repository.insert_changes(
+                session,
+                [{"signal_id": signal_id, "at": at, "kind": "raised", "status": "open", "partner_id": municipality}],
+            )
+            outcome.raised.append(signal_id)
+    return outcome

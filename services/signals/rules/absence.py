@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Absence rules: `absence-16h`, `absence-18plus` and `long-term-absence` (spec/domain.md, "Signal types").
+
+Each works on the weekly hours a school reports, per school (BRIN), over consecutive lesweken.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from services.core.calendar import add_months_clamped, is_kwalificatieplichtig, is_leerplichtig
+from services.signals.rules.candidate import Candidate, Reason, Route
+from services.signals.rules.context import RuleContext
+from services.signals.rules.state import YouthState
+from services.signals.rules.weeks import Lesweek, lesweek_runs, week_facts
+
+WINDOW = 4
+THRESHOLD_HOURS = 16.0
+# The Wet van school naar duurzaam werk extends the RMC age limit for 18+ absence from 23 to 27.
+EXTENDED_AGE_FROM = date(2026, 1, 1)
+
+
+def obligation_reason(state: YouthState, day: date) -> Reason | None:
+    """`leerplichtig` or `kwalificatieplichtig` on `day` (Leerplichtwet 1969 art. 3 and 4a), else None.
+
+    Without a birth date no age-based rule fires (domain.md, "Who and when").
+    """
+    birth = state.birth_date
+    if birth is None:
+        return None
+    if is_leerplichtig(birth, day):
+        return Reason("leerplichtig", {"on": day.isoformat()})
+    if is_kwalificatieplichtig(birth, day, state.startkwalificatie_date):
+        return Reason("kwalificatieplichtig", {"on": day.isoformat()})
+    return None
+
+
+def _blocked_until(state: YouthState, weeks: list[Lesweek]) -> date | None:
+    """The last week of the latest earlier `absence-16h` window: the next window starts after it."""
+    index = {w.monday: i for i, w in enumerate(weeks)}
+    last: date | None = None
+    for existing in state.signals:
+        if existing.type != "absence-16h":
+            continue
+        first = date.fromisoformat(existing.dedupe_key)
+        position = index.get(first)
+        # A window at another school: its last week is at least three calendar weeks after its first.
+        end = (
+            weeks[position + WINDOW - 1].monday
+            if position is not None and position + WINDOW <= len(weeks)
+            else (first + timedelta(weeks=WINDOW - 1))
+        )
+        last = end if last is None or end > last else last
+    return last
+
+
+def absence_16h(state: YouthState, ctx: RuleContext) -> list[Candidate]:
+    """16 or more unauthorised hours in 4 consecutive lesweken.
+
+    Source: Leerplichtwet 1969 art. 21a (the school reports 16 hours of unauthorised absence in 4 consecutive
+    lesweken to the leerplichtambtenaar), approximated with weekly totals; spec/domain.md, `absence-16h`. The
+    youth must be leerplichtig or kwalificatieplichtig on the Monday of the window's last week, and not
+    exempted (Leerplichtwet art. 5, 5a, 15: an exempted youth has no duty to attend, so no verzuim). The next
+    window starts after the last week of the previous signal's window.
+    """
+    found: list[Candidate] = []
+    for brin, sequences in lesweek_runs(state, ctx.day).items():
+        for weeks in sequences:
+            blocked = _blocked_until(state, weeks)
+            for i in range(len(weeks) - WINDOW + 1):
+                window = weeks[i : i + WINDOW]
+                if blocked is not None and window[0].monday <= blocked:
+                    continue
+                total = sum(w.unauthorized for w in window)
+                if total < THRESHOLD_HOURS or not ctx.within_lookback(window[-1].last_day):
+                    continue
+                last_monday = window[-1].monday
+                duty = obligation_reason(state, last_monday)
+                if duty is None or state.exempted_on(last_monday):
+                    continue
+                found.append(
+                    Candidate(
+                        type="absence-16h",
+                        dedupe_key=window[0].monday.isoformat(),
+                        reasons=(
+                            Reason(
+                                "unauthorized-hours-16",
+                                {"brin": brin, "totalUnauthorizedHours": total, "weeks": week_facts(window)},
+                            ),
+                            duty,
+                        ),
+                        route=Route("leerplicht"),
+                        evidence=frozenset(w.report.ref for w in window if w.report),
+                    )
+                )
+                blocked = last_monday
+    return found
+
+
+def _absent_runs(weeks: list[Lesweek], share: float) -> list[tuple[list[Lesweek], bool]]:
+    """Runs of fully absent lesweken (unauthorised hours >= share of scheduled hours, as reported), each with
+    whether it is still going on (it reaches the last lesweek known)."""
+    runs: list[tuple[list[Lesweek], bool]] = []
+    current: list[Lesweek] = []
+    for week in weeks:
+        report = week.report
+        if report is not None and report.scheduled > 0 and report.unauthorized >= share * report.scheduled:
+            current.append(week)
+            continue
+        if current:
+            runs.append((current, False))
+        current = []
+    if current:
+        runs.append((current, True))
+    return runs
+
+
+def _run_reason(brin: str, run: list[Lesweek], share: float) -> Reason:
+    return Reason(
+        "fully-absent-4-lesweken",
+        {"brin": brin, "share": share, "firstWeek": run[0].monday.isoformat(), "weeks": week_facts(run)},
+    )
+
+
+def long_term_absence(state: YouthState, ctx: RuleContext) -> list[Candidate]:
+    """Thuiszitter (relatief verzuim): enrolled, leerplichtig or kwalificatieplichtig, not exempted, and
+    absent for at least `GLANSRIJK_LONG_ABSENCE_SHARE` of the scheduled hours in each of 4 or more consecutive
+    lesweken. Source: the Zuid-Holland Zuid thuiszitter definition (4 weeks or longer) and the
+    Thuiszitterspact (escalation 3 months after the first week); spec/domain.md, `long-term-absence`.
+    Conditions are taken on the Monday of the run's fourth week, when the rule is first met.
+    """
+    found: list[Candidate] = []
+    for brin, sequences in lesweek_runs(state, ctx.day).items():
+        for weeks in sequences:
+            for run, ongoing in _absent_runs(weeks, ctx.long_absence_share):
+                if len(run) < WINDOW or not ctx.within_lookback(None if ongoing else run[-1].last_day):
+                    continue
+                met_on = run[WINDOW - 1].monday
+                duty = obligation_reason(state, met_on)
+                if duty is None or state.exempted_on(met_on) or not state.enrolled_on(met_on):
+                    continue
+                found.append(
+                    Candidate(
+                        type="long-term-absence",
+                        dedupe_key=run[0].monday.isoformat(),
+                        reasons=(_run_reason(brin, run, ctx.long_absence_share), duty),
+                        route=Route("leerplicht"),
+                        evidence=frozenset(w.report.ref for w in run if w.report),
+                        escalate_from=add_months_clamped(run[0].monday, 3),
+                    )
+                )
+    return found
+
+
+def absence_18plus(state: YouthState, ctx: RuleContext) -> list[Candidate]:
+    """18+ absence: enrolled in mbo or vavo, aged 18 to 22 (to 26 from 2026-01-01), no startkwalificatie, and
+    fully absent in 4 consecutive lesweken. Source: RMC-functie, Wet educatie en beroepsonderwijs art. 8.3.2 and
+    the Wet van school naar duurzaam werk (age limit raised to 27 from 2026-01-01); spec/domain.md,
+    `absence-18plus`. Conditions are taken on the Monday of the run's fourth week.
+    """
+    if state.birth_date is None:
+        return []
+    found: list[Candidate] = []
+    for brin, sequences in lesweek_runs(state, ctx.day).items():
+        for weeks in sequences:
+            for run, ongoing in _absent_runs(weeks, ctx.long_absence_share):
+                if len(run) < WINDOW or not ctx.within_lookback(None if ongoing else run[-1].last_day):
+                    continue
+                met_on = run[WINDOW - 1].monday
+                age = state.age_on(met_on)
+                upper = 26 if met_on >= EXTENDED_AGE_FROM else 22
+                enrolment = next(
+                    (e for e in state.enrolments_on(met_on) if e.brin == brin and e.sector in ("mbo", "vavo")), None
+                )
+                if age is None or not 18 <= age <= upper or enrolment is None:
+                    continue
+                if state.has_startkwalificatie(met_on):
+                    continue
+                found.append(
+                    Candidate(
+                        type="absence-18plus",
+                        dedupe_key=run[0].monday.isoformat(),
+                        reasons=(
+                            _run_reason(brin, run, ctx.long_absence_share),
+                            Reason("age-18-plus", {"age": age, "upTo": upper, "sector": enrolment.sector}),
+                            Reason("no-startkwalificatie", {"on": met_on.isoformat()}),
+                        ),
+                        route=Route("doorstroompunt"),
+                        evidence=frozenset(w.report.ref for w in run if w.report),
+                    )
+                )
+    return found
