@@ -115,7 +115,9 @@ class Youth:
         outflow: str | None = None,
         end: date | None = None,
         reason: str = "dropout",
+        by: TestPartner | None = None,
     ) -> str:
+        """An enrolment posted by the school (or `by`: leerplicht may post any BRIN, from DUO)."""
         episode = episode or f"enr-{next(_episodes)}"
         data: dict[str, Any] = {
             "episodeId": episode,
@@ -130,14 +132,22 @@ class Youth:
             data["pathway"] = "bol"
         if outflow is not None:
             data["outflowProfile"] = outflow
-        self._post(self.world.partners.school, "education.enrolled", data)
+        self._post(by or self.world.partners.school, "education.enrolled", data)
         if end is not None:
-            self.unenrol(episode, end, brin=brin, reason=reason)
+            self.unenrol(episode, end, brin=brin, reason=reason, by=by)
         return episode
 
-    def unenrol(self, episode: str, end: date, *, brin: str = SCHOOL_BRIN, reason: str = "dropout") -> str:
+    def unenrol(
+        self,
+        episode: str,
+        end: date,
+        *,
+        brin: str = SCHOOL_BRIN,
+        reason: str = "dropout",
+        by: TestPartner | None = None,
+    ) -> str:
         data = {"episodeId": episode, "brin": brin, "endDate": end.isoformat(), "reason": reason}
-        return self._post(self.world.partners.school, "education.unenrolled", data)
+        return self._post(by or self.world.partners.school, "education.unenrolled", data)
 
     def absence(self, week: date, unauthorized: float, *, scheduled: float = 26, brin: str = SCHOOL_BRIN) -> str:
         data = {

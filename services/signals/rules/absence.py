@@ -104,7 +104,8 @@ def _absent_runs(weeks: list[Lesweek], share: float) -> list[tuple[list[Lesweek]
     current: list[Lesweek] = []
     for week in weeks:
         report = week.report
-        if report is not None and report.scheduled > 0 and report.unauthorized >= share * report.scheduled:
+        # Rounded: 0.9 x 26 is 23.400000000000002 in binary floating point, and 23.4 hours must count.
+        if report is not None and report.scheduled > 0 and report.unauthorized >= round(share * report.scheduled, 6):
             current.append(week)
             continue
         if current:
