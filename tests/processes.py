@@ -56,3 +56,62 @@ def api_server(which: str = "all", env: dict[str, str] | None = None, timeout: f
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class RedisServer:
+    """A private `redis-server` on a free port that a test may stop and start again (nothing kept on disk)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def start_process(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`python -m services.cli.main ARGS` in its own process group, so that a test can SIGKILL all of it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def kill_group(process: subprocess.Popen[bytes], sig: int = 9) -> None:
+    """Send `sig` (default SIGKILL) to the process and its children (a Celery worker's pool)."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    process.wait(timeout=30)
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """A warm shutdown (SIGTERM), then SIGKILL if it lingers."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, 15)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        kill_group(process)

@@ -6,9 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.core.http import ServiceApi, health_router
+from services.signals.routes import chain, handovers, signals, youths
 
 router = APIRouter(prefix="/signals/v1", redirect_slashes=False)
 router.include_router(health_router())
+for sub_router in (signals.router, youths.router, handovers.router, chain.router):
+    router.include_router(sub_router)
 
 SERVICE = ServiceApi(
     name="signals",
@@ -16,4 +19,10 @@ SERVICE = ServiceApi(
     title="Glansrijk signals",
     description="Early-warning signals routed to the partner whose task it is, accountability and webhooks.",
     router=router,
+    tags=[
+        {"name": "signals", "description": "Early warnings routed to the partner whose task it is."},
+        {"name": "youths", "description": "A youth's timeline and the audited identity lookup."},
+        {"name": "handovers", "description": "Handing a youth's accountability (regie) to another partner."},
+        {"name": "chain", "description": "The ketenregisseur: escalations and the accountability override."},
+    ],
 )

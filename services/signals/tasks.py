@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from services.core.clock import today, utcnow
 from services.core.db import transaction
 from services.core.dispatch import send_task
+from services.core.settings import get_settings
 from services.signals.evaluation import repository, runner
 
 log = logging.getLogger(__name__)
@@ -26,29 +27,36 @@ SWEEP_OUTBOX = "signals.sweep_outbox"
 DAILY_SCAN = "signals.daily_scan"
 SCAN_CHUNK = "signals.scan_chunk"
 FINISH_SCAN = "signals.finish_scan"
-# An outbox row this old was not evaluated by the task its request sent (broker down, task lost).
-SWEEP_GRACE = timedelta(seconds=20)
 _TRANSIENT = (OperationalError,)
 
 
-@shared_task(name=EVALUATE_BATCH, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5, time_limit=300)
+@shared_task(
+    name=EVALUATE_BATCH,
+    autoretry_for=_TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=300,
+    soft_time_limit=280,
+)
 def evaluate_batch(batch_id: int) -> None:
     """The evaluation that follows one accepted request, as of the clock's date."""
     runner.evaluate_batch(batch_id, today())
 
 
-@shared_task(name=SWEEP_OUTBOX, time_limit=120)
+@shared_task(name=SWEEP_OUTBOX, time_limit=120, soft_time_limit=110)
 def sweep_outbox() -> None:
     """Re-send evaluation for outbox rows left behind: a stopped broker or worker only delays signals."""
+    # A row older than one sweep interval was not evaluated by the task its request sent (broker down, lost).
+    grace = timedelta(seconds=get_settings().outbox_sweep_seconds)
     with transaction(read_only=True) as session:
-        batch_ids = repository.unevaluated_batches(session, utcnow() - SWEEP_GRACE, runner.SWEEP_LIMIT)
+        batch_ids = repository.unevaluated_batches(session, utcnow() - grace, runner.SWEEP_LIMIT)
     for batch_id in batch_ids:
         send_task(EVALUATE_BATCH, batch_id)
     if batch_ids:
         log.info("outbox sweep re-sent %d batches", len(batch_ids))
 
 
-@shared_task(name=DAILY_SCAN, time_limit=600)
+@shared_task(name=DAILY_SCAN, time_limit=600, soft_time_limit=580)
 def daily_scan(day: str | None = None) -> None:
     """Split the daily evaluation into chunks of youths that several workers share."""
     as_of = date.fromisoformat(day) if day else today()
@@ -60,11 +68,15 @@ def daily_scan(day: str | None = None) -> None:
     log.info("daily scan as of %s: %d chunks sent", as_of, chunks)
 
 
-@shared_task(name=SCAN_CHUNK, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5, time_limit=600)
+@shared_task(
+    name=SCAN_CHUNK, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5, time_limit=600, soft_time_limit=580
+)
 def scan_chunk(first: str, last: str, day: str) -> None:
     runner.scan_chunk(uuid.UUID(first), uuid.UUID(last), date.fromisoformat(day))
 
 
-@shared_task(name=FINISH_SCAN, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5, time_limit=600)
+@shared_task(
+    name=FINISH_SCAN, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5, time_limit=600, soft_time_limit=580
+)
 def finish_scan(day: str) -> None:
     runner.finish_scan(date.fromisoformat(day))

@@ -1,0 +1,518 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""The logic of the signals API (interface.md, "Signals"; domain.md, "Evaluation" and "Accountability").
+
+Visibility is decided here, in one place per resource; anything the caller may not see is a 404. Every read
+or change of a youth's data is written to the audit log in the request's transaction. Never commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from services.core import audit
+from services.core import repository as partners
+from services.core.auth import Caller
+from services.core.calendar import age_on, working_days_between
+from services.core.clock import AMSTERDAM, utcnow
+from services.core.identity import IdentifierKind, decrypt, passes_elfproef, pseudonymise, valid_onderwijsnummer
+from services.core.models import Accountability, Handover, Signal, SignalChange
+from services.core.problems import InvalidParam, Problem, bad_request
+from services.core.scopes import ACCOUNTABLE_ROLES, Role, Scope
+from services.signals import repository
+from services.signals.schemas import (
+    AccountabilityPeriodRead,
+    AccountabilityRead,
+    AccountabilityUpdate,
+    AgeBand,
+    ChangeReasonRead,
+    EscalatedYouthRead,
+    EscalationsRead,
+    HandoverCreate,
+    HandoverRead,
+    HandoverUpdate,
+    IdentityRead,
+    ReasonRead,
+    SignalChangeRead,
+    SignalRead,
+    SignalUpdate,
+    TimelineEntryRead,
+    YouthIdRead,
+    YouthRead,
+    YouthSearchCreate,
+    YouthSummaryRead,
+)
+
+ACTIVE = frozenset(repository.ACTIVE)
+# interface.md, "Signals": every other change, including to the current status, is a 409.
+TRANSITIONS = frozenset(
+    {("open", "acknowledged"), ("open", "dismissed"), ("acknowledged", "resolved"), ("acknowledged", "dismissed")}
+)
+CLOSING = frozenset({"resolved", "dismissed"})
+# domain.md, "Evaluation": only these roles see the facts of reasons drawn from care, plans or life domains.
+DOMAIN_FACT_ROLES = frozenset({Role.YOUTH_CARE, Role.YOUTH_COACH, Role.MUNICIPALITY})
+HIGHER_EDUCATION = frozenset({"hbo", "wo"})
+AGE_BANDS: tuple[tuple[int, int, AgeBand], ...] = (
+    (12, 15, "12-15"),
+    (16, 17, "16-17"),
+    (18, 22, "18-22"),
+    (23, 26, "23-26"),
+)
+STALLED_AFTER_WORKING_DAYS = 5
+WITHDRAWN_BY_OVERRIDE = "Withdrawn: the ketenregisseur assigned the youth's accountability."
+Relation = Literal["routed", "accountable"]
+# The (time, id) of the last row of a page: where the next page starts.
+Keyset = tuple[datetime, uuid.UUID]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The caller of one request, the date it is evaluated on, and what the audit log records about it."""
+
+    caller: Caller
+    endpoint: str
+    purpose: str | None
+    today: date
+
+    @property
+    def partner_id(self) -> uuid.UUID:
+        return self.caller.partner_id
+
+    @property
+    def chain(self) -> bool:
+        return self.caller.has(Scope.CHAIN_MANAGE)
+
+    @property
+    def sees_domain_facts(self) -> bool:
+        return bool(self.caller.partner.roles & DOMAIN_FACT_ROLES)
+
+    def audit(self, session: Session, youth_ids: Iterable[uuid.UUID], action: audit.AuditAction) -> None:
+        audit.record(session, self.caller, youth_ids, action, self.endpoint, self.purpose)
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, f"No {what} with this id is visible to this key.")
+
+
+def parse_id(value: str, what: str) -> uuid.UUID:
+    """A malformed id names nothing the caller may see: 404, like any unknown id."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise not_found(what) from None
+
+
+# --- youth summaries and signal bodies ------------------------------------------------------------------------
+
+
+def _age_band(age: int | None) -> AgeBand:
+    for low, high, band in AGE_BANDS:
+        if age is not None and low <= age <= high:
+            return band
+    return "unknown"
+
+
+def youth_summaries(session: Session, youth_ids: Iterable[uuid.UUID], today: date) -> dict[uuid.UUID, YouthSummaryRead]:
+    """interface.md, "Signals" (`youth`): summaries of existing youths as of `today`, batched."""
+    summaries = {}
+    for youth_id, state in repository.youth_states(session, youth_ids, today).items():
+        born = state.birth_date
+        age = age_on(born, today) if born is not None and born <= today else None
+        # The active period with the latest start decides the sector (ties: the greater sector name, stably).
+        latest = max(state.active_enrolments, default=None)
+        summaries[youth_id] = YouthSummaryRead(
+            id=youth_id,
+            age=age,
+            age_band=_age_band(age),
+            district=state.district,
+            enrolled=latest is not None,
+            sector=latest[1] if latest is not None else "none",
+            startkwalificatie=state.qualified or any(s in HIGHER_EDUCATION for _, s in state.active_enrolments),
+            accountable_partner_id=state.accountable,
+        )
+    return summaries
+
+
+def relation_of(viewer: Viewer, signal: Signal, accountable: uuid.UUID | None) -> Relation | None:
+    """interface.md, "Partners, keys and access": None when the caller may not see the signal.
+
+    `routed` only for the partner the signal is routed to. A `chain:manage` key that sees an escalated signal
+    without being routed or accountable gets `accountable`: the interface knows only these two relations, and
+    `accountable` carries the same meaning for the caller (it may read the signal, not change it: 403).
+    """
+    if signal.routed_to == viewer.partner_id:
+        return "routed"
+    if accountable is not None and accountable == viewer.partner_id:
+        return "accountable"
+    if viewer.chain and signal.escalated and signal.status in ACTIVE:
+        return "accountable"
+    return None
+
+
+def _reasons(reasons: list[dict[str, Any]], sees_domain_facts: bool) -> list[ReasonRead]:
+    """domain.md, "Evaluation": other roles see `other-domain` without facts; `domain` itself is never shown."""
+    return [
+        ReasonRead(code=r["code"], facts=r.get("facts"))
+        if r.get("domain") is None or sees_domain_facts
+        else ReasonRead(code="other-domain", facts=None)
+        for r in reasons
+    ]
+
+
+def _history(changes: list[SignalChange]) -> list[SignalChangeRead]:
+    return [
+        SignalChangeRead(
+            at=c.at,
+            kind=c.kind,
+            status=c.status,
+            partner_id=c.partner_id,
+            reason=ChangeReasonRead(code=c.reason_code, note=c.note) if c.reason_code is not None else None,
+        )
+        for c in changes
+    ]
+
+
+def signal_reads(
+    session: Session,
+    viewer: Viewer,
+    signals: list[Signal],
+    summaries: dict[uuid.UUID, YouthSummaryRead] | None = None,
+) -> list[SignalRead]:
+    """The signal bodies of a page: one query for the summaries (unless given), one for every history."""
+    if summaries is None:
+        summaries = youth_summaries(session, {s.youth_id for s in signals}, viewer.today)
+    changes = repository.signal_changes(session, [s.id for s in signals])
+    reads = []
+    for signal in signals:
+        youth = summaries[signal.youth_id]
+        reads.append(
+            SignalRead(
+                id=signal.id,
+                type=signal.type,
+                severity=signal.severity,
+                status=signal.status,
+                dedupe_key=signal.dedupe_key,
+                raised_on=signal.raised_on,
+                deadline=signal.deadline,
+                escalated=signal.escalated,
+                escalated_at=signal.escalated_at,
+                routed_to=signal.routed_to,
+                relation=relation_of(viewer, signal, youth.accountable_partner_id) or "accountable",
+                reasons=_reasons(signal.reasons or [], viewer.sees_domain_facts),
+                youth=youth,
+                history=_history(changes.get(signal.id, [])),
+            )
+        )
+    return reads
+
+
+# --- signals ------------------------------------------------------------------------------------------------
+
+
+def list_signals(
+    session: Session,
+    viewer: Viewer,
+    *,
+    status: str | None,
+    type_: str | None,
+    escalated: bool | None,
+    after: Keyset | None,
+    limit: int,
+) -> tuple[list[SignalRead], Keyset | None]:
+    """`GET /signals`: newest first (created_at, id desc), keyset pages; the items and where the next starts."""
+    rows = repository.list_signals(
+        session,
+        partner_id=viewer.partner_id,
+        chain=viewer.chain,
+        status=status,
+        type_=type_,
+        escalated=escalated,
+        after=after,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    viewer.audit(session, [s.youth_id for s in page], "read")
+    following = (page[-1].created_at, page[-1].id) if len(rows) > limit else None
+    return signal_reads(session, viewer, page), following
+
+
+def _visible_signal(
+    session: Session, viewer: Viewer, signal_id: str, *, lock: bool = False
+) -> tuple[Signal, YouthSummaryRead, Relation]:
+    signal = repository.get_signal(session, parse_id(signal_id, "signal"), lock=lock)
+    if signal is not None:
+        youth = youth_summaries(session, [signal.youth_id], viewer.today)[signal.youth_id]
+        relation = relation_of(viewer, signal, youth.accountable_partner_id)
+        if relation is not None:
+            return signal, youth, relation
+    raise not_found("signal")
+
+
+def get_signal(session: Session, viewer: Viewer, signal_id: str) -> SignalRead:
+    signal, youth, _ = _visible_signal(session, viewer, signal_id)
+    viewer.audit(session, [signal.youth_id], "read")
+    return signal_reads(session, viewer, [signal], {youth.id: youth})[0]
+
+
+def change_signal(session: Session, viewer: Viewer, signal_id: str, change: SignalUpdate) -> SignalRead:
+    """`PATCH /signals/{id}`: 400 (reason) before 404 (visibility), 403 (not routed), 409 (transition)."""
+    if change.status in CLOSING and change.reason is None:
+        raise bad_request([InvalidParam("/reason", f"A signal that becomes {change.status} needs {{code, note}}.")])
+    signal, youth, relation = _visible_signal(session, viewer, signal_id, lock=True)
+    if relation != "routed":
+        raise Problem(403, "Only the partner the signal is routed to may change its status.")
+    if (signal.status, change.status) not in TRANSITIONS:
+        raise Problem(409, f"A signal that is {signal.status} cannot become {change.status}.")
+    reason = change.reason
+    repository.record_status_change(
+        session,
+        signal,
+        status=change.status,
+        partner_id=viewer.partner_id,
+        now=utcnow(),
+        reason_code=reason.code if reason is not None else None,
+        note=reason.note if reason is not None else None,
+    )
+    viewer.audit(session, [signal.youth_id], "change")
+    return signal_reads(session, viewer, [signal], {youth.id: youth})[0]
+
+
+# --- youths and identity --------------------------------------------------------------------------------------
+
+
+def _identifier(body: YouthSearchCreate) -> tuple[IdentifierKind, str]:
+    # The messages never repeat the value: a BSN must not reach a response, a log line or an error detail.
+    if (body.bsn is None) == (body.onderwijsnummer is None):
+        reason = "Give exactly one of bsn and onderwijsnummer."
+        raise bad_request([InvalidParam("/bsn", reason), InvalidParam("/onderwijsnummer", reason)])
+    if body.bsn is not None:
+        if not passes_elfproef(body.bsn):
+            raise bad_request([InvalidParam("/bsn", "Must be 9 digits that pass the elfproef.")])
+        return "bsn", body.bsn
+    assert body.onderwijsnummer is not None
+    if not valid_onderwijsnummer(body.onderwijsnummer):
+        raise bad_request([InvalidParam("/onderwijsnummer", "Must be 9 digits that pass the elfproef.")])
+    return "onderwijsnummer", body.onderwijsnummer
+
+
+def _involved(session: Session, viewer: Viewer, youth_id: uuid.UUID) -> bool:
+    """Identity: the youth's accountable partner, or a partner a signal about the youth was routed to."""
+    current = repository.current_accountability(session, youth_id)
+    if current is not None and current.partner_id == viewer.partner_id:
+        return True
+    return repository.has_routed_signal(session, youth_id, viewer.partner_id)
+
+
+def search_youth(session: Session, viewer: Viewer, body: YouthSearchCreate) -> YouthIdRead:
+    kind, value = _identifier(body)
+    youth_id = repository.youth_by_pseudonym(session, pseudonymise(kind, value))
+    if youth_id is None or not _involved(session, viewer, youth_id):
+        raise Problem(404, "No youth with this identifier is visible to this key.")
+    viewer.audit(session, [youth_id], "read")
+    return YouthIdRead(id=youth_id)
+
+
+def read_identity(session: Session, viewer: Viewer, youth_id: str) -> IdentityRead:
+    found = parse_id(youth_id, "youth")
+    kind, token = repository.youth_identity(session, found) or ("", None)
+    if token is None or not _involved(session, viewer, found):
+        raise not_found("youth")
+    viewer.audit(session, [found], "read")
+    value = decrypt(token)
+    return IdentityRead(bsn=value) if kind == "bsn" else IdentityRead(onderwijsnummer=value)
+
+
+def _local_date(moment: datetime) -> date:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(AMSTERDAM).date()
+
+
+def is_stalled(handover: Handover, today: date) -> bool:
+    """domain.md, `handover-stalled`: unanswered for 5 working days (counted from the Amsterdam date)."""
+    return working_days_between(_local_date(handover.requested_at), today) >= STALLED_AFTER_WORKING_DAYS
+
+
+def _listed_under_escalations(session: Session, youth_id: uuid.UUID, summary: YouthSummaryRead, today: date) -> bool:
+    if repository.escalated_signals(session, youth_id):
+        return True
+    if summary.accountable_partner_id is None and repository.serious_signals_without_accountable(session, youth_id):
+        return True
+    return any(is_stalled(h, today) for h in repository.pending_handovers(session, youth_id))
+
+
+def visible_youth(session: Session, viewer: Viewer, youth_id: str) -> YouthSummaryRead:
+    """interface.md, `GET /youths/{id}`: the accountable partner, or `chain:manage` for a youth under escalations."""
+    found = parse_id(youth_id, "youth")
+    summary = youth_summaries(session, [found], viewer.today).get(found)
+    if summary is not None and (
+        summary.accountable_partner_id == viewer.partner_id
+        or (viewer.chain and _listed_under_escalations(session, found, summary, viewer.today))
+    ):
+        return summary
+    raise not_found("youth")
+
+
+def get_youth(session: Session, viewer: Viewer, youth_id: str) -> YouthRead:
+    summary = visible_youth(session, viewer, youth_id)
+    # Intake strips `person` before storing; dropping it here too keeps an identifier out even if that changes.
+    timeline = [
+        TimelineEntryRead(type=row.type, time=row.time, data={k: v for k, v in row.data.items() if k != "person"})
+        for row in repository.timeline(session, summary.id)
+    ]
+    periods = [
+        AccountabilityPeriodRead(partner_id=a.partner_id, since=a.since, until=a.until, cause=a.cause)
+        for a in repository.accountability_history(session, summary.id)
+    ]
+    signals = signal_reads(session, viewer, repository.active_signals(session, summary.id), {summary.id: summary})
+    viewer.audit(session, [summary.id], "read")
+    return YouthRead(**summary.model_dump(), timeline=timeline, active_signals=signals, accountability=periods)
+
+
+# --- handovers and accountability -----------------------------------------------------------------------------
+
+
+def _handover_read(handover: Handover) -> HandoverRead:
+    return HandoverRead.model_validate(handover, from_attributes=True)
+
+
+def _check_accountable_partner(
+    session: Session, partner_id: uuid.UUID, name: str, *, sender: uuid.UUID | None = None
+) -> None:
+    """domain.md, "Accountability": only partners with an accountable role can hold a youth (400 otherwise)."""
+    profile = partners.load_partner_profile(session, partner_id)
+    if profile is None:
+        reason = "No partner has this id."
+    elif not profile.roles & ACCOUNTABLE_ROLES:
+        reason = "This partner holds no role that can be accountable (" + ", ".join(sorted(ACCOUNTABLE_ROLES)) + ")."
+    elif partner_id == sender:
+        reason = "A handover goes to another partner."
+    else:
+        return
+    raise bad_request([InvalidParam(name, reason)])
+
+
+def request_handover(session: Session, viewer: Viewer, youth_id: str, body: HandoverCreate) -> HandoverRead:
+    """`POST /youths/{id}/handovers` by the accountable partner; nothing changes until it is accepted."""
+    summary = visible_youth(session, viewer, youth_id)
+    if summary.accountable_partner_id != viewer.partner_id:
+        raise Problem(403, "Only the youth's accountable partner may hand it over.")
+    # The youth's row lock serialises every change of its accountability (one pending handover, one holder).
+    repository.lock_youth(session, summary.id)
+    current = repository.current_accountability(session, summary.id)
+    if current is None or current.partner_id != viewer.partner_id:
+        raise Problem(409, "The youth's accountability changed meanwhile.")
+    _check_accountable_partner(session, body.to_partner_id, "/toPartnerId", sender=viewer.partner_id)
+    if repository.pending_handovers(session, summary.id):
+        raise Problem(409, "This youth already has a pending handover.")
+    handover = repository.add_handover(
+        session,
+        youth_id=summary.id,
+        from_partner_id=viewer.partner_id,
+        to_partner_id=body.to_partner_id,
+        reason=body.reason,
+        now=utcnow(),
+    )
+    viewer.audit(session, [summary.id], "change")
+    return _handover_read(handover)
+
+
+def list_handovers(
+    session: Session,
+    viewer: Viewer,
+    *,
+    direction: str | None,
+    status: str | None,
+    after: Keyset | None,
+    limit: int,
+) -> tuple[list[HandoverRead], Keyset | None]:
+    """`GET /handovers`: the caller's own, incoming and/or outgoing, newest first."""
+    rows = repository.list_handovers(
+        session, partner_id=viewer.partner_id, direction=direction, status=status, after=after, limit=limit + 1
+    )
+    page = rows[:limit]
+    viewer.audit(session, [h.youth_id for h in page], "read")
+    following = (page[-1].requested_at, page[-1].id) if len(rows) > limit else None
+    return [_handover_read(h) for h in page], following
+
+
+def _visible_handover(session: Session, viewer: Viewer, handover_id: str) -> Handover:
+    handover = repository.get_handover(session, parse_id(handover_id, "handover"))
+    if handover is None or not (
+        viewer.chain or viewer.partner_id in (handover.from_partner_id, handover.to_partner_id)
+    ):
+        raise not_found("handover")
+    return handover
+
+
+def get_handover(session: Session, viewer: Viewer, handover_id: str) -> HandoverRead:
+    handover = _visible_handover(session, viewer, handover_id)
+    viewer.audit(session, [handover.youth_id], "read")
+    return _handover_read(handover)
+
+
+def answer_handover(session: Session, viewer: Viewer, handover_id: str, body: HandoverUpdate) -> HandoverRead:
+    """`PATCH /handovers/{id}` by the receiver: accepting moves the accountability, declining changes nothing."""
+    handover = _visible_handover(session, viewer, handover_id)
+    if handover.to_partner_id != viewer.partner_id:
+        raise Problem(403, "Only the receiving partner may answer a handover.")
+    repository.lock_youth(session, handover.youth_id)
+    session.refresh(handover)  # re-read under the lock: a concurrent answer or override may have won
+    if handover.status != "pending":
+        raise Problem(409, f"This handover is {handover.status}, not pending.")
+    now = utcnow()
+    if body.status == "accepted":
+        current = repository.current_accountability(session, handover.youth_id)
+        if current is None or current.partner_id != handover.from_partner_id:
+            raise Problem(409, "The sending partner is no longer accountable for this youth.")
+        repository.replace_accountable(
+            session, handover.youth_id, handover.to_partner_id, now=now, cause="handover", handover_id=handover.id
+        )
+    repository.answer_handover(session, handover, status=body.status, reason=body.reason, now=now)
+    viewer.audit(session, [handover.youth_id], "change")
+    return _handover_read(handover)
+
+
+def override_accountability(
+    session: Session, viewer: Viewer, youth_id: str, body: AccountabilityUpdate
+) -> AccountabilityRead:
+    """`PUT /youths/{id}/accountability`: the ketenregisseur's override; pending handovers are withdrawn."""
+    found = parse_id(youth_id, "youth")
+    if not repository.lock_youth(session, found):
+        raise not_found("youth")
+    _check_accountable_partner(session, body.partner_id, "/partnerId")
+    current: Accountability | None = repository.current_accountability(session, found)
+    if current is not None and current.partner_id == body.partner_id:
+        row = current
+        viewer.audit(session, [found], "read")
+    else:
+        now = utcnow()
+        repository.withdraw_pending_handovers(session, found, now=now, reason=WITHDRAWN_BY_OVERRIDE)
+        row = repository.replace_accountable(session, found, body.partner_id, now=now, cause="override")
+        viewer.audit(session, [found], "change")
+    return AccountabilityRead(youth_id=found, partner_id=row.partner_id, since=row.since, cause=row.cause)
+
+
+def escalations(session: Session, viewer: Viewer) -> EscalationsRead:
+    """`GET /escalations`: escalated signals, handovers stalled 5 working days, youths without accountable."""
+    signals = repository.escalated_signals(session)
+    stalled = [h for h in repository.pending_handovers(session) if is_stalled(h, viewer.today)]
+    orphans: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for youth, signal_id in repository.serious_signals_without_accountable(session):
+        orphans.setdefault(youth, []).append(signal_id)
+    summaries = youth_summaries(session, {s.youth_id for s in signals} | set(orphans), viewer.today)
+    youths = [
+        EscalatedYouthRead(**summaries[youth].model_dump(), active_signals=ids)
+        for youth, ids in orphans.items()
+        if youth in summaries
+    ]
+    viewer.audit(session, [*(s.youth_id for s in signals), *(h.youth_id for h in stalled), *orphans], "read")
+    return EscalationsRead(
+        signals=signal_reads(session, viewer, signals, summaries),
+        handovers=[_handover_read(h) for h in stalled],
+        youths_without_accountable=youths,
+    )
