@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -112,13 +112,22 @@ def youths_between(session: Session, first: uuid.UUID, last: uuid.UUID) -> list[
 
 
 # -- signals ------------------------------------------------------------------------------------------------
-def insert_signal(session: Session, row: dict[str, Any]) -> bool:
-    """Insert unless the dedupe key was used before (also by a concurrent evaluation): True when inserted."""
+def insert_signals(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert the signals whose dedupe key was never used (also not by a concurrent evaluation): the ids
+    inserted."""
+    if not rows:
+        return set()
     statement = (
-        _upsert(session, Signal).values(**row).on_conflict_do_nothing(index_elements=["youth_id", "type", "dedupe_key"])
+        _upsert(session, Signal)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["youth_id", "type", "dedupe_key"])
+        .returning(Signal.id)
     )
-    result = session.execute(statement.returning(Signal.id))
-    return result.scalar_one_or_none() is not None
+    return set(session.scalars(statement))
+
+
+def insert_signal(session: Session, row: dict[str, Any]) -> bool:
+    return bool(insert_signals(session, [row]))
 
 
 def insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -126,28 +135,39 @@ def insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(SignalChange), rows)
 
 
-def event_seqs(session: Session, refs: Iterable[EventRef]) -> set[int]:
-    seqs = {r for r in refs if isinstance(r, int)}
+def event_seq_map(session: Session, refs: Collection[EventRef]) -> dict[EventRef, int]:
+    """The sequence number of each referenced event that exists."""
+    found: dict[EventRef, int] = {r: r for r in refs if isinstance(r, int)}
     pairs = [r for r in refs if isinstance(r, tuple)]
-    if pairs:
-        seqs.update(session.scalars(select(Event.seq).where(tuple_(Event.source, Event.event_id).in_(pairs))))
-    return seqs
+    for start in range(0, len(pairs), 1000):
+        chunk = pairs[start : start + 1000]
+        rows = session.execute(
+            select(Event.source, Event.event_id, Event.seq).where(tuple_(Event.source, Event.event_id).in_(chunk))
+        )
+        found.update({(row.source, row.event_id): row.seq for row in rows})
+    return found
 
 
-def insert_evidence(session: Session, signal_id: uuid.UUID, seqs: Collection[int]) -> None:
-    if seqs:
-        session.execute(insert(SignalEvidence), [{"signal_id": signal_id, "event_seq": seq} for seq in seqs])
+def insert_evidence(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(SignalEvidence), rows)
 
 
-def make_accountable_if_none(session: Session, youth_id: uuid.UUID, partner_id: uuid.UUID, now: datetime) -> bool:
-    """The first signal routed to an accountable role makes its partner accountable; the partial unique index
-    keeps it at one even when two evaluations race."""
+def make_accountable_if_none(session: Session, partners: dict[uuid.UUID, uuid.UUID], now: datetime) -> None:
+    """youth -> partner: the first signal routed to an accountable role makes its partner accountable; the
+    partial unique index keeps it at one per youth even when two writers race."""
+    if not partners:
+        return
+    rows = [
+        {"youth_id": youth, "partner_id": partner, "since": now, "until": None, "cause": "first-signal"}
+        for youth, partner in partners.items()
+    ]
     statement = (
         _upsert(session, Accountability)
-        .values(youth_id=youth_id, partner_id=partner_id, since=now, until=None, cause="first-signal")
+        .values(rows)
         .on_conflict_do_nothing(index_elements=["youth_id"], index_where=Accountability.until.is_(None))
     )
-    return session.execute(statement.returning(Accountability.id)).scalar_one_or_none() is not None
+    session.execute(statement)
 
 
 def escalation_candidates(

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ from services.signals.evaluation import repository, state_repository
 from services.signals.evaluation.routing import Directory
 from services.signals.rules.candidate import Candidate, Reason
 from services.signals.rules.catalogue import SIGNAL_TYPES
-from services.signals.rules.state import ExistingSignal, YouthState
+from services.signals.rules.state import EventRef, ExistingSignal, YouthState
 
 log = logging.getLogger(__name__)
 
@@ -95,46 +96,63 @@ def new_candidates(state: YouthState, ctx: rules.RuleContext) -> list[Candidate]
     return found
 
 
-def _raise(
-    session: Session,
-    state: YouthState,
-    candidate: Candidate,
-    directory: Directory,
-    day: date,
-    at: datetime,
-) -> uuid.UUID | None:
-    partner, extra = directory.route(candidate.route)
-    if partner is None:
-        log.warning("no municipality partner: %s for a youth cannot be routed", candidate.type)
-        return None
+@dataclass(frozen=True)
+class _Raised:
+    row: dict[str, Any]
+    evidence: frozenset[EventRef]
+
+
+def _signal_row(
+    youth_id: uuid.UUID, candidate: Candidate, partner: uuid.UUID, extra: tuple[Reason, ...], day: date, at: datetime
+) -> dict[str, Any]:
     kind = SIGNAL_TYPES[candidate.type]
-    reasons: tuple[Reason, ...] = (*candidate.reasons, *extra)
-    signal_id = uuid.uuid4()
-    inserted = repository.insert_signal(
-        session,
-        {
-            "id": signal_id,
-            "youth_id": state.youth_id,
-            "type": candidate.type,
-            "severity": kind.severity,
-            "status": "open",
-            "dedupe_key": candidate.dedupe_key,
-            "raised_on": day,
-            "deadline": add_working_days(day, kind.deadline_working_days),
-            "escalated": False,
-            "escalated_at": None,
-            "routed_to": partner,
-            "reasons": [r.as_json() for r in reasons],
-            "created_at": at,
-        },
-    )
+    return {
+        "id": uuid.uuid4(),
+        "youth_id": youth_id,
+        "type": candidate.type,
+        "severity": kind.severity,
+        "status": "open",
+        "dedupe_key": candidate.dedupe_key,
+        "raised_on": day,
+        "deadline": add_working_days(day, kind.deadline_working_days),
+        "escalated": False,
+        "escalated_at": None,
+        "routed_to": partner,
+        "reasons": [r.as_json() for r in (*candidate.reasons, *extra)],
+        "created_at": at,
+    }
+
+
+def _store(
+    session: Session, raised: list[_Raised], directory: Directory, states: dict[uuid.UUID, YouthState], at: datetime
+) -> list[uuid.UUID]:
+    """Write the new signals, their history and evidence, and the accountability their routing gives, in a few
+    set-based statements. Returns the ids actually inserted (a concurrent evaluation may have been first)."""
+    inserted = repository.insert_signals(session, [r.row for r in raised])
     if not inserted:
-        return None  # a concurrent evaluation raised it first
+        return []
+    kept = [r for r in raised if r.row["id"] in inserted]
     repository.insert_changes(
-        session, [{"signal_id": signal_id, "at": at, "kind": "raised", "status": "open", "partner_id": partner}]
+        session,
+        [
+            {"signal_id": r.row["id"], "at": at, "kind": "raised", "status": "open", "partner_id": r.row["routed_to"]}
+            for r in kept
+        ],
     )
-    repository.insert_evidence(session, signal_id, repository.event_seqs(session, candidate.evidence))
-    return signal_id
+    seqs = repository.event_seq_map(session, {ref for r in kept for ref in r.evidence})
+    repository.insert_evidence(
+        session,
+        [{"signal_id": r.row["id"], "event_seq": seqs[ref]} for r in kept for ref in r.evidence if ref in seqs],
+    )
+    # The first signal routed to a partner that can hold regie makes it accountable; schools never do.
+    accountable: dict[uuid.UUID, uuid.UUID] = {}
+    for r in kept:
+        youth_id, partner = r.row["youth_id"], r.row["routed_to"]
+        unaccountable = states[youth_id].accountable_partner is None and youth_id not in accountable
+        if unaccountable and directory.can_be_accountable(partner):
+            accountable[youth_id] = partner
+    repository.make_accountable_if_none(session, accountable, at)
+    return [r.row["id"] for r in kept]
 
 
 def evaluate_youths(session: Session, youth_ids: Collection[uuid.UUID], day: date) -> Outcome:
@@ -154,19 +172,16 @@ def evaluate_youths(session: Session, youth_ids: Collection[uuid.UUID], day: dat
         default_region=settings.holiday_region,
         partner_roles=directory.roles,
     )
+    raised: list[_Raised] = []
     for state in states.values():
-        accountable = state.accountable_partner
         for candidate in new_candidates(state, ctx):
-            signal_id = _raise(session, state, candidate, directory, day, at)
-            if signal_id is None:
+            partner, extra = directory.route(candidate.route)
+            if partner is None:
+                log.warning("no municipality partner: a %s signal cannot be routed", candidate.type)
                 outcome.unrouted += 1
                 continue
-            outcome.raised.append(signal_id)
-            partner, _ = directory.route(candidate.route)
-            # The first signal routed to a partner that can hold regie makes it accountable; schools never.
-            if accountable is None and partner is not None and directory.can_be_accountable(partner):
-                repository.make_accountable_if_none(session, state.youth_id, partner, at)
-                accountable = partner
+            raised.append(_Raised(_signal_row(state.youth_id, candidate, partner, extra, day, at), candidate.evidence))
+    outcome.raised += _store(session, raised, directory, states, at)
     outcome.escalated += escalate_due(session, day, youth_ids)
     return outcome
 
