@@ -222,7 +222,8 @@ def raise_stalled_handovers(session: Session, day: date) -> Outcome:
     if municipality is None:
         return outcome
     at = moment_of(day)
-    horizon = datetime.combine(day, time(0, 0), AMSTERDAM) - timedelta(days=5)
+    # 5 working days take at least 5 calendar days: only handovers requested before D - 4 can qualify.
+    horizon = datetime.combine(day - timedelta(days=4), time(0, 0), AMSTERDAM)
     for handover in repository.pending_handovers(session, horizon.astimezone(UTC)):
         requested = handover.requested_at.astimezone(AMSTERDAM).date()
         if working_days_between(requested, day) < STALLED_AFTER_WORKING_DAYS:
