@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from celery import Celery
 from sqlalchemy import text
 
 from services.core.db import get_engine
@@ -135,6 +136,28 @@ def test_posted_events_become_signals_through_the_worker(env: dict[str, str], pr
     # Leerplicht became accountable with its first signal, so it also sees the schools' dropout-risk signals.
     assert {item["type"] for item in listed["items"] if item["relation"] == "accountable"} == {"dropout-risk"}
     assert int(_sql("SELECT count(*) FROM event_batches WHERE evaluated_at IS NULL")) == 0
+
+
+def test_the_daily_scan_is_shared_by_two_workers_in_chunks(
+    redis: RedisServer, env: dict[str, str], processes: list[Any]
+) -> None:
+    partners = make_partners()
+    # The clock on 1 January when the events arrive: the absence weeks lie ahead, nothing fires yet.
+    early = {**env, "GLANSRIJK_TODAY": "2026-01-01"}
+    for _ in range(2):
+        processes.append(start_process(["worker", "--concurrency", "1"], early))
+    school, registrations = truant_events(partners, 1200)
+    with api_server("all", env=early) as base:
+        post_all(base, partners.school, school)
+        post_all(base, partners.municipality, registrations)
+    wait_until(lambda: int(_sql("SELECT count(*) FROM event_batches WHERE evaluated_at IS NULL")) == 0, 60, "outbox")
+    assert signal_count() == 0
+
+    client = Celery(broker=redis.url)
+    client.send_task("signals.daily_scan", args=[TODAY])
+    wait_until(lambda: signal_count() == 1200, 120, "1200 signals from the daily scan")
+    raised_on = _sql("SELECT array_agg(DISTINCT raised_on::text) FROM signals WHERE type = 'absence-16h'")
+    assert raised_on == [TODAY]
 
 
 def _worker_writing_signals() -> bool:
