@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from services.core.dependencies import DbSession
-from services.signals import service
+from services.signals import accountability
 from services.signals.dependencies import ChainManager, answer
 from services.signals.schemas import AccountabilityRead, AccountabilityUpdate, EscalationsRead
 
@@ -24,7 +24,7 @@ router = APIRouter(tags=["chain"])
     ),
 )
 def escalations(session: DbSession, viewer: ChainManager) -> JSONResponse:
-    return answer(service.escalations(session, viewer))
+    return answer(accountability.escalations(session, viewer))
 
 
 @router.put(
@@ -36,4 +36,4 @@ def escalations(session: DbSession, viewer: ChainManager) -> JSONResponse:
 def override_accountability(
     youth_id: str, body: AccountabilityUpdate, session: DbSession, viewer: ChainManager
 ) -> JSONResponse:
-    return answer(service.override_accountability(session, viewer, youth_id, body))
+    return answer(accountability.override_accountability(session, viewer, youth_id, body))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.core.dependencies import DbSession
-from services.signals import service
+from services.signals import accountability
 from services.signals.dependencies import (
     PAGE_SIZE,
     PageSize,
@@ -42,7 +42,7 @@ router = APIRouter(tags=["handovers"])
 def request_handover(
     youth_id: str, body: HandoverCreate, request: Request, session: DbSession, viewer: SignalWriter
 ) -> JSONResponse:
-    handover = service.request_handover(session, viewer, youth_id, body)
+    handover = accountability.request_handover(session, viewer, youth_id, body)
     location = str(request.url_for("get_handover", handover_id=str(handover.id)))
     return answer(handover, status_code=201, headers={"Location": location})
 
@@ -57,7 +57,7 @@ def list_handovers(
     status: Annotated[HandoverStatus | None, Query()] = None,
     limit: PageSize = PAGE_SIZE,
 ) -> JSONResponse:
-    items, following = service.list_handovers(
+    items, following = accountability.list_handovers(
         session, viewer, direction=direction, status=status, after=after, limit=limit
     )
     return answer(HandoverPageRead(items=items, next=next_url(request, following)))
@@ -65,7 +65,7 @@ def list_handovers(
 
 @router.get("/handovers/{handover_id}", response_model=HandoverRead, summary="One handover", name="get_handover")
 def get_handover(handover_id: str, session: DbSession, viewer: SignalReader) -> JSONResponse:
-    return answer(service.get_handover(session, viewer, handover_id))
+    return answer(accountability.get_handover(session, viewer, handover_id))
 
 
 @router.patch(
@@ -76,4 +76,4 @@ def get_handover(handover_id: str, session: DbSession, viewer: SignalReader) -> 
     responses={409: {"description": "Not pending, or the sender is no longer accountable."}},
 )
 def answer_handover(handover_id: str, body: HandoverUpdate, session: DbSession, viewer: SignalWriter) -> JSONResponse:
-    return answer(service.answer_handover(session, viewer, handover_id, body))
+    return answer(accountability.answer_handover(session, viewer, handover_id, body))
