@@ -308,3 +308,57 @@ def test_demo_serve_keeps_the_api_up_until_interrupted(tmp_path: Path) -> None:
             process.wait()
     reader.join(5)
     assert not (tmp_path / "unused.db").exists()
+
+
+def test_serve_all_on_sqlite_raises_signals_in_process_and_scan_adds_nothing(tmp_path: Path) -> None:
+    env = {**embedded_env(tmp_path / "s.db"), "GLANSRIJK_TODAY": "2026-02-06"}
+    assert glansrijk(tmp_path, env, "migrate").returncode == 0
+    municipality = add_partner(tmp_path, env, "Gemeente", "municipality", OIN_MUNICIPALITY)
+    school = add_partner(tmp_path, env, "School", "school", OIN_SCHOOL, "--brin", "12AB")
+    leerplicht = add_partner(tmp_path, env, "Leerplicht", "leerplicht", "00000001003333333000")
+    keys = {
+        partner: str(
+            json_out(tmp_path, env, "keys", "create", "--partner", partner, "--scopes", "events:write,signals:read")[
+                "key"
+            ]
+        )
+        for partner in (municipality, school, leerplicht)
+    }
+    number = bsn()
+    absences = [
+        cloud_event(
+            OIN_SCHOOL,
+            "education.absence-reported",
+            f"week-{monday}",
+            {
+                "person": {"bsn": number},
+                "brin": "12AB",
+                "weekStart": monday,
+                "scheduledHours": 26,
+                "unauthorizedHours": 4,
+                "authorizedHours": 0,
+            },
+        )
+        for monday in ("2026-01-12", "2026-01-19", "2026-01-26", "2026-02-02")
+    ]
+    registration = cloud_event(
+        OIN_MUNICIPALITY,
+        "person.registered",
+        "brp-1",
+        {"person": {"bsn": number, "birthDate": "2011-05-05"}, "districtCode": "WK050501", "since": "2011-05-05"},
+    )
+    with serving(tmp_path, env) as base:
+        for key, body in ((keys[school], absences), (keys[municipality], [registration])):
+            headers = {"Authorization": f"Bearer {key}", **BATCH}
+            assert httpx.post(f"{base}/intake/v1/events", json=body, headers=headers).status_code == 202
+        deadline = time.monotonic() + 30
+        items: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not items:
+            listing = httpx.get(f"{base}/signals/v1/signals", headers={"Authorization": f"Bearer {keys[leerplicht]}"})
+            assert listing.status_code == 200, listing.text
+            items = listing.json()["items"]
+            time.sleep(0.2)
+        assert [item["type"] for item in items] == ["absence-16h"]
+        assert number not in listing.text
+    scanned = json_out(tmp_path, env, "scan", "--date", "2026-02-06")
+    assert scanned["raised"] == 0
