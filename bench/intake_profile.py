@@ -56,20 +56,21 @@ class PhaseTimer:
 
 # (label, module, attribute) timed inside accept_events; indented labels are nested in the one above.
 SUB_PHASES: list[tuple[str, str, str]] = [
-    ("  existing_pairs (duplicates SELECT)", "services.intake.repository", "existing_pairs"),
-    ("  resolve_youths", "services.intake.service", "resolve_youths"),
-    ("    pseudonymise (HMAC)", "services.intake.service", "pseudonymise"),
-    ("    find_youths (SELECT)", "services.intake.repository", "find_youths"),
+    ("  pseudonymise (HMAC)", "services.intake.service", "pseudonymise"),
+    ("  find_stored (duplicates and known youths, one SELECT)", "services.intake.repository", "find_stored"),
+    ("  resolve_youths (create the new ones)", "services.intake.service", "resolve_youths"),
     ("    encrypt (Fernet, new youths)", "services.intake.service", "encrypt"),
     ("    insert_youths", "services.intake.repository", "insert_youths"),
-    ("  insert_batch (outbox row, ORM flush)", "services.intake.repository", "insert_batch"),
     ("  _stored_data (model_dump, x2 per event)", "services.intake.service", "_stored_data"),
-    ("  insert_events (INSERT .. RETURNING)", "services.intake.repository", "insert_events"),
+    (
+        "  insert_batch_and_events (outbox row + events, one statement)",
+        "services.intake.repository",
+        "insert_batch_and_events",
+    ),
     ("  insert_retractions", "services.intake.repository", "insert_retractions"),
-    ("  mark_retracted (UPDATE .. IN)", "services.intake.repository", "mark_retracted"),
+    ("  mark_retracted (UPDATE, retractions only)", "services.intake.repository", "mark_retracted"),
     ("  project (pure)", "services.intake.service", "project"),
-    ("  apply_projection (upserts)", "services.intake.repository", "apply_projection"),
-    ("  upsert_local_ids", "services.intake.repository", "upsert_local_ids"),
+    ("  apply_projection (upserts, local ids)", "services.intake.repository_projection", "apply_projection"),
 ]
 
 

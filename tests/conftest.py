@@ -18,6 +18,7 @@ from sqlalchemy import text
 from services.cli import admin
 from services.core.auth import partner_cache
 from services.core.db import dispose_engines, get_engine
+from services.core.dispatch import wait_for_tasks
 from services.core.models import Base
 from services.core.settings import reset_settings
 
@@ -61,6 +62,8 @@ def truncate_all() -> None:
 @pytest.fixture(autouse=True)
 def clean_database() -> Iterator[None]:
     yield
+    # An in-process evaluation still running would hold locks on the tables being emptied.
+    wait_for_tasks()
     truncate_all()
 
 

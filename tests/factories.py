@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from services.cli import admin
+from services.core.dispatch import wait_for_tasks
 from services.core.identity import elfproef_check_digit
 
 _bsn_counter = itertools.count(10_000_000)
@@ -110,7 +111,11 @@ BATCH = {"Content-Type": "application/cloudevents-batch+json"}
 def post(client: Any, partner: TestPartner, events: dict[str, Any] | list[dict[str, Any]]) -> Any:
     batch = isinstance(events, list)
     headers = {**partner.headers, **(BATCH if batch else STRUCTURED)}
-    return client.post("/intake/v1/events", content=json.dumps(events), headers=headers)
+    response = client.post("/intake/v1/events", content=json.dumps(events), headers=headers)
+    # The embedded evaluation that follows runs on a background thread: let it finish, so that what a test
+    # reads next does not change under it.
+    wait_for_tasks()
+    return response
 
 
 def iso(day: date) -> str:

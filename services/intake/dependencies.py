@@ -7,14 +7,22 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.core.auth import Caller
-from services.core.dependencies import caller_with
+from services.core.auth import Caller, require_scope
+from services.core.dependencies import AnyCaller
 from services.core.problems import Problem
 from services.core.scopes import Scope
 from services.core.settings import get_settings
 from services.intake.envelope import check_content_type
 
-EventWriter = Annotated[Caller, Depends(caller_with(Scope.EVENTS_WRITE))]
+
+async def caller_with_events_write(caller: AnyCaller) -> Caller:
+    """`caller_with(Scope.EVENTS_WRITE)` as a coroutine: FastAPI runs every plain `def` dependency in its
+    threadpool, a hand-over per request that a pure check does not need."""
+    require_scope(caller, Scope.EVENTS_WRITE)
+    return caller
+
+
+EventWriter = Annotated[Caller, Depends(caller_with_events_write)]
 
 
 async def read_limited_body(request: Request, _caller: EventWriter) -> tuple[str, bytes]:

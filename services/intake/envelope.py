@@ -30,6 +30,8 @@ RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d
 EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 CORE_ATTRIBUTES = ("specversion", "id", "source", "type", "time", "datacontenttype", "dataschema", "data")
 MAX_ID_LENGTH = 200
+# An event's size is its compact JSON; one encoder for all (json.dumps with options builds one per call).
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def read_events(kind: str, body: bytes, headers: Mapping[str, str], max_batch: i
             raise bad_request([InvalidParam("", "a batch must be a JSON array of events")])
         if len(parsed) > max_batch:
             raise _too_large(f"A batch holds at most {max_batch} events; this one has {len(parsed)}.")
-        too_big = [i for i, e in enumerate(parsed) if len(json.dumps(e, separators=(",", ":"))) > max_event]
+        too_big = [i for i, e in enumerate(parsed) if len(_COMPACT.encode(e)) > max_event]
         if too_big:
             raise _too_large(f"Events over {max_event} bytes at indexes {too_big[:20]}.")
         return RawEvents(parsed, lambda i, path: pointer(i) + path)

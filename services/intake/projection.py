@@ -64,7 +64,11 @@ def version_of(moment: datetime, source: str, event_id: str) -> str:
     """Sortable as text: fixed-width UTC time first, then source and id to break ties deterministically."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}|{source}|{event_id}"
+    elif moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat ends in "+00:00" here; it is several times faster than strftime and, for the years 1900-2100
+    # that intake accepts, gives the same text as "%Y-%m-%dT%H:%M:%S.%fZ".
+    return f"{moment.isoformat(timespec='microseconds')[:-6]}Z|{source}|{event_id}"
 
 
 def _date(value: Any) -> date | None:

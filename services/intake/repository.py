@@ -1,15 +1,20 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""All SQL of the intake service: youths, events, the outbox row and the projection upserts."""
+"""All SQL of the intake service: youths, events, the outbox row; the projection upserts are in
+`repository_projection` (split off by size).
+
+On Postgres, lists travel as one array or JSON parameter each: a statement with thousands of bind parameters
+costs more in psycopg's query splitting and Postgres's parsing than the work it does (bench/intake.py).
+SQLite, the embedded default, has neither `unnest` nor arrays: it keeps portable statements, chosen by dialect.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from psycopg.types.json import Jsonb
-from sqlalchemy import Table, and_, case, delete, or_, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,56 +29,27 @@ from services.core.models import (
     Registration,
     Retraction,
     Youth,
-    YouthLocalId,
     YouthProfile,
 )
-from services.intake.projection import ProjectionRows, StoredEvent
-
-
-def _table(model: type[Any]) -> Table:
-    return cast(Table, model.__table__)
-
+from services.intake.projection import StoredEvent
+from services.intake.repository_projection import as_json, table_of
 
 # Youth-keyed projection tables, in the order a rebuild clears them.
-PROJECTION_TABLES: tuple[Table, ...] = tuple(
-    _table(m) for m in (YouthProfile, Registration, EnrolmentPeriod, EnrolmentEnd, AbsenceWeek, Episode, Fact)
+PROJECTION_TABLES = tuple(
+    table_of(m) for m in (YouthProfile, Registration, EnrolmentPeriod, EnrolmentEnd, AbsenceWeek, Episode, Fact)
 )
 CHUNK = 500
+# A stored event: its seq, and whether a retraction stored earlier already names it.
+Stored = dict[tuple[str, str], tuple[int, bool]]
 
 
-def _insert(session: Session, table: Table) -> Any:
-    """INSERT with ON CONFLICT support for the dialect in use (Postgres and SQLite share the syntax)."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def find_youths(session: Session, pseudonyms: Iterable[bytes]) -> dict[bytes, uuid.UUID]:
-    found: dict[bytes, uuid.UUID] = {}
-    for part in _chunks(list(pseudonyms)):
-        for pseudonym, youth_id in session.execute(select(Youth.pseudonym, Youth.id).where(Youth.pseudonym.in_(part))):
-            found[pseudonym] = youth_id
-    return found
-
-
-def insert_youths(session: Session, rows: list[dict[str, Any]]) -> None:
-    """New youths; a concurrent request may have created the same one, which is then kept."""
-    if rows:
-        stmt = _insert(session, _table(Youth)).on_conflict_do_nothing(index_elements=["pseudonym"])
-        session.execute(stmt, rows)
-
-
-def insert_batch(session: Session, *, partner_id: uuid.UUID, count: int, raise_signals: bool, now: datetime) -> int:
-    batch = EventBatch(
-        partner_id=partner_id, received_at=now, event_count=count, raise_signals=raise_signals, evaluated_at=None
-    )
-    session.add(batch)
-    session.flush()
-    return batch.id
 
 
 def _by_source(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -83,6 +59,61 @@ def _by_source(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     for source, event_id in pairs:
         grouped.setdefault(source, []).append(event_id)
     return grouped
+
+
+# One index probe per element (the LATERAL ... LIMIT 1 keeps the planner from hashing or scanning the whole
+# table, which it did for `= ANY(array)` while the statistics still described a small table). Pseudonyms travel
+# as hex text: psycopg adapts a list of str far faster than a list of bytes.
+_FIND_YOUTHS = text(
+    """
+    SELECT p.hex, y.id FROM unnest(CAST(:pseudonyms AS text[])) AS p(hex)
+    CROSS JOIN LATERAL (SELECT id FROM youths WHERE youths.pseudonym = decode(p.hex, 'hex') LIMIT 1) AS y
+    """
+)
+
+
+def find_youths(session: Session, pseudonyms: Iterable[bytes]) -> dict[bytes, uuid.UUID]:
+    wanted = list(pseudonyms)
+    if not wanted:
+        return {}
+    if _postgres(session):
+        params = {"pseudonyms": [p.hex() for p in wanted]}
+        return {bytes.fromhex(hex_): youth_id for hex_, youth_id in session.execute(_FIND_YOUTHS, params)}
+    found: dict[bytes, uuid.UUID] = {}
+    for part in _chunks(wanted):
+        for pseudonym, youth_id in session.execute(select(Youth.pseudonym, Youth.id).where(Youth.pseudonym.in_(part))):
+            found[pseudonym] = youth_id
+    return found
+
+
+_INSERT_YOUTHS = text(
+    """
+    INSERT INTO youths (id, pseudonym, identifier_kind, identifier_ciphertext, created_at)
+    SELECT y.id, decode(y.pseudonym, 'hex'), y.identifier_kind, decode(y.identifier_ciphertext, 'hex'), y.created_at
+    FROM json_to_recordset(CAST(:rows AS json))
+         AS y(id uuid, pseudonym text, identifier_kind text, identifier_ciphertext text, created_at timestamptz)
+    ON CONFLICT (pseudonym) DO NOTHING
+    RETURNING encode(pseudonym, 'hex'), id
+    """
+)
+
+
+def insert_youths(session: Session, rows: list[dict[str, Any]]) -> dict[bytes, uuid.UUID]:
+    """New youths; returns the id of each pseudonym. A youth a concurrent request created first is kept, and
+    its id returned."""
+    if not rows:
+        return {}
+    if _postgres(session):
+        stored = session.execute(_INSERT_YOUTHS, {"rows": as_json(rows)})
+        ids = {bytes.fromhex(hex_): youth_id for hex_, youth_id in stored}
+    else:
+        stmt = sqlite.insert(table_of(Youth)).on_conflict_do_nothing(index_elements=["pseudonym"])
+        session.execute(stmt, rows)
+        ids = {}
+    lost = [row["pseudonym"] for row in rows if row["pseudonym"] not in ids]
+    if lost:
+        ids.update(find_youths(session, lost))
+    return ids
 
 
 def existing_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -95,178 +126,138 @@ def existing_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tu
     return found
 
 
-# One set-based statement with one array parameter per column: Postgres parses and plans it once, where a
-# multi-row VALUES list carries eleven parameters per event (measured in bench/intake.py: about 2.5x faster).
-_INSERT_EVENTS_FROM_ARRAYS = text(
+# Both look-ups in one round trip, each an index probe per element (see _FIND_YOUTHS); youth rows carry no source.
+_FIND_STORED = text(
     """
-    INSERT INTO events (source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,
-                        birth_date, retracted)
-    SELECT source, event_id, type, time, partner_id, youth_id, :batch_id, :received_at, data, birth_date, false
-    FROM unnest(CAST(:source AS text[]), CAST(:event_id AS text[]), CAST(:type AS text[]),
-                CAST(:time AS timestamptz[]), CAST(:partner_id AS uuid[]), CAST(:youth_id AS uuid[]),
-                CAST(:data AS jsonb[]), CAST(:birth_date AS date[]))
-         AS e(source, event_id, type, time, partner_id, youth_id, data, birth_date)
-    ON CONFLICT (source, event_id) DO NOTHING
-    RETURNING seq, source, event_id
+    SELECT i.source, i.id, NULL::uuid FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[])) AS i(source, id)
+    CROSS JOIN LATERAL (SELECT 1 FROM events e WHERE e.source = i.source AND e.event_id = i.id LIMIT 1) AS hit
+    UNION ALL
+    SELECT NULL, p.hex, y.id FROM unnest(CAST(:pseudonyms AS text[])) AS p(hex)
+    CROSS JOIN LATERAL (SELECT id FROM youths WHERE youths.pseudonym = decode(p.hex, 'hex') LIMIT 1) AS y
     """
 )
-_ARRAY_COLUMNS = ("source", "event_id", "type", "time", "partner_id", "youth_id", "data", "birth_date")
 
 
-def insert_events(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    """Insert events new by (source, id); returns the seq of each one stored now (duplicates are absent).
+def find_stored(
+    session: Session, pairs: Iterable[tuple[str, str]], pseudonyms: Iterable[bytes]
+) -> tuple[set[tuple[str, str]], dict[bytes, uuid.UUID]]:
+    """The (source, id) pairs among `pairs` stored already, and the ids of the youths among `pseudonyms`."""
+    if not _postgres(session):
+        return existing_pairs(session, pairs), find_youths(session, pseudonyms)
+    pair_list = list(pairs)
+    params = {
+        "sources": [source for source, _ in pair_list],
+        "ids": [event_id for _, event_id in pair_list],
+        "pseudonyms": [p.hex() for p in pseudonyms],
+    }
+    found: set[tuple[str, str]] = set()
+    youths: dict[bytes, uuid.UUID] = {}
+    for source, key, youth_id in session.execute(_FIND_STORED, params):
+        if source is None:
+            youths[bytes.fromhex(key)] = youth_id
+        else:
+            found.add((source, key))
+    return found, youths
 
-    All rows share one batch and one receipt time.
+
+# The outbox row and the events in one statement (one round trip; the batch row is written even when every
+# event turns out a concurrent duplicate, as before). An event that a retraction stored earlier names is
+# stored retracted. The rows travel as one JSON parameter: Postgres parses and plans one value, where a
+# multi-row VALUES list carries eleven parameters per event.
+_INSERT_BATCH_AND_EVENTS = text(
     """
-    if not rows:
-        return {}
-    if session.get_bind().dialect.name == "postgresql":
-        params: dict[str, Any] = {name: [row[name] for row in rows] for name in _ARRAY_COLUMNS}
-        params["data"] = [Jsonb(d) for d in params["data"]]
-        params["batch_id"] = rows[0]["batch_id"]
-        params["received_at"] = rows[0]["received_at"]
-        stored_rows = session.execute(_INSERT_EVENTS_FROM_ARRAYS, params).all()
-        return {(source, event_id): seq for seq, source, event_id in stored_rows}
+    WITH batch AS (
+        INSERT INTO event_batches (partner_id, received_at, event_count, raise_signals, evaluated_at)
+        VALUES (:partner_id, :received_at, :event_count, :raise_signals, NULL)
+        RETURNING id
+    ), stored AS (
+        INSERT INTO events (source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,
+                            birth_date, retracted)
+        SELECT e.source, e.event_id, e.type, e.time, :partner_id, e.youth_id, (SELECT id FROM batch),
+               :received_at, e.data, e.birth_date,
+               EXISTS (SELECT 1 FROM retractions r WHERE r.source = e.source AND r.retracted_id = e.event_id)
+        FROM json_to_recordset(CAST(:rows AS json))
+             AS e(source text, event_id text, type text, time timestamptz, youth_id uuid, data jsonb, birth_date date)
+        ON CONFLICT (source, event_id) DO NOTHING
+        RETURNING seq, source, event_id, retracted
+    )
+    SELECT batch.id, stored.seq, stored.source, stored.event_id, stored.retracted
+    FROM batch LEFT JOIN stored ON true
+    """
+)
+
+
+def insert_batch_and_events(
+    session: Session,
+    *,
+    partner_id: uuid.UUID,
+    received_at: datetime,
+    raise_signals: bool,
+    rows: list[dict[str, Any]],
+) -> tuple[int, Stored]:
+    """The outbox row of this request and its events new by (source, id), all of `partner_id` received at
+    `received_at`; returns the batch id and each event stored now (duplicates are absent)."""
+    if _postgres(session):
+        params = {
+            "partner_id": partner_id,
+            "received_at": received_at,
+            "event_count": len(rows),
+            "raise_signals": raise_signals,
+            "rows": as_json(rows),
+        }
+        result = session.execute(_INSERT_BATCH_AND_EVENTS, params).all()
+        stored = {(source, event_id): (seq, flag) for _, seq, source, event_id, flag in result if seq is not None}
+        return result[0][0], stored
+    batch_id = session.execute(
+        insert(EventBatch)
+        .values(partner_id=partner_id, received_at=received_at, event_count=len(rows), raise_signals=raise_signals)
+        .returning(EventBatch.id)
+    ).scalar_one()
+    full = [
+        {**row, "partner_id": partner_id, "batch_id": batch_id, "received_at": received_at, "retracted": False}
+        for row in rows
+    ]
     stmt = (
-        _insert(session, _table(Event))
+        sqlite.insert(table_of(Event))
         .on_conflict_do_nothing(index_elements=["source", "event_id"])
         .returning(Event.seq, Event.source, Event.event_id)
     )
-    stored = session.execute(stmt, rows).all()
-    return {(source, event_id): seq for seq, source, event_id in stored}
+    seqs = {(source, event_id): seq for seq, source, event_id in session.execute(stmt, full).all()}
+    flagged = {seq for seq, _ in mark_retracted(session, _named(session, seqs))}
+    return batch_id, {key: (seq, seq in flagged) for key, seq in seqs.items()}
+
+
+def _named(session: Session, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The pairs among `pairs` that a stored retraction names."""
+    named: list[tuple[str, str]] = []
+    for source, ids in _by_source(pairs).items():
+        for part in _chunks(ids):
+            query = select(Retraction.retracted_id).where(
+                Retraction.source == source, Retraction.retracted_id.in_(part)
+            )
+            named.extend((source, retracted_id) for retracted_id in session.scalars(query))
+    return named
 
 
 def insert_retractions(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        stmt = _insert(session, _table(Retraction)).on_conflict_do_nothing(index_elements=["source", "retracted_id"])
-        session.execute(stmt, rows)
+        stmt = (postgresql.insert if _postgres(session) else sqlite.insert)(table_of(Retraction))
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["source", "retracted_id"]), rows)
 
 
 def mark_retracted(session: Session, pairs: Iterable[tuple[str, str]]) -> list[tuple[int, uuid.UUID]]:
-    """Flag the events among `pairs` (source, id) that a retraction names; returns (seq, youth) flagged now."""
+    """Flag the stored events among `pairs` (source, id), which retractions name; returns (seq, youth) flagged now."""
     flagged: list[tuple[int, uuid.UUID]] = []
     for source, ids in _by_source(pairs).items():
         for part in _chunks(ids):
-            named = list(
-                session.scalars(
-                    select(Retraction.retracted_id).where(
-                        Retraction.source == source, Retraction.retracted_id.in_(part)
-                    )
-                )
-            )
-            if not named:
-                continue
             result = session.execute(
                 update(Event)
-                .where(Event.source == source, Event.event_id.in_(named), Event.retracted.is_(False))
+                .where(Event.source == source, Event.event_id.in_(part), Event.retracted.is_(False))
                 .values(retracted=True)
                 .returning(Event.seq, Event.youth_id)
             )
             flagged.extend((seq, youth_id) for seq, youth_id in result)
     return flagged
-
-
-def upsert_local_ids(session: Session, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    table = _table(YouthLocalId)
-    stmt = _insert(session, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["partner_id", "youth_id"],
-        set_={"local_id": stmt.excluded.local_id, "version": stmt.excluded.version},
-        where=stmt.excluded.version > table.c.version,
-    )
-    session.execute(stmt, rows)
-
-
-def _upsert_newest(
-    session: Session, table: Table, rows: Iterable[dict[str, Any]], key: list[str], version: str, columns: list[str]
-) -> None:
-    rows = list(rows)
-    if not rows:
-        return
-    stmt = _insert(session, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=key,
-        set_={c: stmt.excluded[c] for c in columns},
-        where=or_(table.c[version].is_(None), stmt.excluded[version] > table.c[version]),
-    )
-    session.execute(stmt, rows)
-
-
-def apply_projection(session: Session, rows: ProjectionRows) -> None:
-    profiles = _table(YouthProfile)
-    if rows.profiles:
-        stmt = _insert(session, profiles)
-        newer = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["youth_id"],
-            set_={c: newer[c] for c in ("birth_date", "birth_date_rank", "birth_date_version")},
-            where=or_(
-                newer.birth_date_rank > profiles.c.birth_date_rank,
-                and_(
-                    newer.birth_date_rank == profiles.c.birth_date_rank,
-                    newer.birth_date_version > profiles.c.birth_date_version,
-                ),
-            ),
-        )
-        session.execute(stmt, list(rows.profiles.values()))
-    if rows.registrations:
-        session.execute(_table(Registration).insert(), rows.registrations)
-    if rows.facts:
-        session.execute(_table(Fact).insert(), rows.facts)
-    _upsert_newest(
-        session,
-        _table(EnrolmentPeriod),
-        rows.enrolment_periods.values(),
-        ["youth_id", "source", "episode_id", "start_date"],
-        "version",
-        ["partner_id", "brin", "sector", "track", "pathway", "grade", "final_year", "outflow_profile", "version"],
-    )
-    _upsert_newest(
-        session,
-        _table(EnrolmentEnd),
-        rows.enrolment_ends.values(),
-        ["youth_id", "source", "episode_id"],
-        "version",
-        ["brin", "end_date", "reason", "version"],
-    )
-    _upsert_newest(
-        session,
-        _table(AbsenceWeek),
-        rows.absence_weeks.values(),
-        ["youth_id", "brin", "week_start"],
-        "version",
-        ["scheduled_hours", "unauthorized_hours", "authorized_hours", "version"],
-    )
-    _apply_episodes(session, rows)
-
-
-def _apply_episodes(session: Session, rows: ProjectionRows) -> None:
-    table = _table(Episode)
-    key = ["youth_id", "kind", "source", "episode_id"]
-    if rows.episode_starts:
-        stmt = _insert(session, table)
-        columns = ["category", "start_date", "start_attrs", "start_partner_id", "start_version"]
-        stmt = stmt.on_conflict_do_update(
-            index_elements=key,
-            set_={c: stmt.excluded[c] for c in columns},
-            where=or_(table.c.start_version.is_(None), stmt.excluded.start_version > table.c.start_version),
-        )
-        session.execute(stmt, list(rows.episode_starts.values()))
-    if rows.episode_ends:
-        stmt = _insert(session, table)
-        columns = ["end_date", "end_attrs", "end_partner_id", "end_event_id", "end_version"]
-        set_: dict[str, Any] = {c: stmt.excluded[c] for c in columns}
-        # The start's category wins; while no start has arrived, the newest end's (not the first end's, which
-        # would make the category depend on arrival order).
-        set_["category"] = case((table.c.start_version.is_(None), stmt.excluded.category), else_=table.c.category)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=key,
-            set_=set_,
-            where=or_(table.c.end_version.is_(None), stmt.excluded.end_version > table.c.end_version),
-        )
-        session.execute(stmt, list(rows.episode_ends.values()))
 
 
 def delete_projection(session: Session, youth_ids: Iterable[uuid.UUID] | None = None) -> None:

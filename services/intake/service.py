@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from services.core.clock import utcnow
 from services.core.dispatch import enqueue_after_commit
 from services.core.identity import encrypt, pseudonymise
-from services.intake import repository
+from services.intake import repository, repository_projection
 from services.intake.envelope import ValidEvent
 from services.intake.projection import StoredEvent, project, version_of
 
@@ -49,32 +49,37 @@ def _identifier(event: ValidEvent) -> tuple[Literal["bsn", "onderwijsnummer"], s
     return "onderwijsnummer", person.onderwijsnummer
 
 
-def resolve_youths(session: Session, events: list[ValidEvent]) -> list[uuid.UUID]:
-    """The internal youth id of each event, creating youths seen for the first time."""
-    identifiers = [_identifier(e) for e in events]
-    pseudonyms = [pseudonymise(kind, value) for kind, value in identifiers]
-    known = repository.find_youths(session, set(pseudonyms))
-    missing: dict[bytes, tuple[str, str]] = {}
-    for pseudonym, identifier in zip(pseudonyms, identifiers, strict=True):
-        if pseudonym not in known:
-            missing[pseudonym] = identifier
+Identified = tuple[bytes, tuple[Literal["bsn", "onderwijsnummer"], str]]  # (pseudonym, (kind, identifier))
+
+
+def _identify(event: ValidEvent) -> Identified:
+    kind, value = _identifier(event)
+    return pseudonymise(kind, value), (kind, value)
+
+
+def resolve_youths(session: Session, identified: list[Identified], known: dict[bytes, uuid.UUID]) -> list[uuid.UUID]:
+    """The internal youth id of each event, from `known` (pseudonym -> id) or creating youths seen for the first
+    time (the only ones whose identifier is encrypted)."""
+    known = dict(known)
+    missing = {pseudonym: identifier for pseudonym, identifier in identified if pseudonym not in known}
     if missing:
         now = utcnow()
-        repository.insert_youths(
-            session,
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "pseudonym": pseudonym,
-                    "identifier_kind": kind,
-                    "identifier_ciphertext": encrypt(value),
-                    "created_at": now,
-                }
-                for pseudonym, (kind, value) in missing.items()
-            ],
+        known.update(
+            repository.insert_youths(
+                session,
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "pseudonym": pseudonym,
+                        "identifier_kind": kind,
+                        "identifier_ciphertext": encrypt(value),
+                        "created_at": now,
+                    }
+                    for pseudonym, (kind, value) in missing.items()
+                ],
+            )
         )
-        known.update(repository.find_youths(session, missing))
-    return [known[p] for p in pseudonyms]
+    return [known[pseudonym] for pseudonym, _ in identified]
 
 
 def _stored_data(event: ValidEvent) -> dict[str, Any]:
@@ -91,17 +96,17 @@ def accept_events(
     first_index: dict[tuple[str, str], int] = {}
     for position, event in enumerate(events):
         first_index.setdefault((event.source, event.id), position)
-    # A pair stored before stores nothing: no youth, no outbox row, no local id. (A concurrent request storing
-    # the same pair first is still caught by the insert's ON CONFLICT.)
-    known = repository.existing_pairs(session, first_index)
+    identified = {position: _identify(events[position]) for position in first_index.values()}
+    # One look-up for both: the pairs stored before, and the youths that exist. A pair stored before stores
+    # nothing: no youth, no outbox row, no local id. (A concurrent request storing the same pair first is still
+    # caught by the insert's ON CONFLICT.)
+    known, youths = repository.find_stored(session, first_index, {pseudonym for pseudonym, _ in identified.values()})
     fresh = {key: position for key, position in first_index.items() if key not in known}
     if not fresh:
         return AcceptResult([EventResult(e.index, e.id, "duplicate") for e in events], None)
     positions = list(fresh.values())
-    youth_ids = dict(zip(positions, resolve_youths(session, [events[p] for p in positions]), strict=True))
-    batch_id = repository.insert_batch(
-        session, partner_id=partner_id, count=len(fresh), raise_signals=raise_signals, now=now
-    )
+    resolved = resolve_youths(session, [identified[p] for p in positions], youths)
+    youth_ids = dict(zip(positions, resolved, strict=True))
     rows = []
     stored_data: dict[int, dict[str, Any]] = {}
     for position in positions:
@@ -113,27 +118,29 @@ def accept_events(
                 "event_id": event.id,
                 "type": event.type,
                 "time": event.time,
-                "partner_id": partner_id,
                 "youth_id": youth_ids[position],
-                "batch_id": batch_id,
-                "received_at": now,
                 "data": stored_data[position],
                 "birth_date": event.data.person.birth_date,
-                "retracted": False,
             }
         )
-    stored = repository.insert_events(session, rows)
+    batch_id, stored = repository.insert_batch_and_events(
+        session, partner_id=partner_id, received_at=now, raise_signals=raise_signals, rows=rows
+    )
 
     results = []
     new_events: list[StoredEvent] = []
+    retracted: list[tuple[int, uuid.UUID]] = []  # (seq, youth) of new events a stored retraction names
     for position, event in enumerate(events):
         key = (event.source, event.id)
         is_new = key in stored and first_index[key] == position
         results.append(EventResult(event.index, event.id, "accepted" if is_new else "duplicate"))
         if is_new:
+            seq, flagged = stored[key]
+            if flagged:
+                retracted.append((seq, youth_ids[position]))
             new_events.append(
                 StoredEvent(
-                    seq=stored[key],
+                    seq=seq,
                     youth_id=youth_ids[position],
                     partner_id=partner_id,
                     source=event.source,
@@ -146,7 +153,7 @@ def accept_events(
             )
     if new_events:
         stored_index = {key: position for key, position in fresh.items() if key in stored}
-        _project_new_events(session, new_events, events, youth_ids, partner_id, stored_index)
+        _project_new_events(session, new_events, retracted, events, youth_ids, partner_id, stored_index)
         if raise_signals:
             enqueue_after_commit(session, EVALUATE_BATCH_TASK, batch_id)
     return AcceptResult(results, batch_id)
@@ -155,19 +162,22 @@ def accept_events(
 def _project_new_events(
     session: Session,
     new_events: list[StoredEvent],
+    retracted: list[tuple[int, uuid.UUID]],
     events: list[ValidEvent],
     youth_ids: dict[int, uuid.UUID],
     partner_id: uuid.UUID,
     first_index: dict[tuple[str, str], int],
 ) -> None:
+    """`retracted`: the new events that were stored retracted (a retraction stored earlier names them)."""
     retractions = [e for e in new_events if e.type == RETRACTION]
-    repository.insert_retractions(
-        session,
-        [{"source": e.source, "retracted_id": e.data["retractedId"], "event_seq": e.seq} for e in retractions],
-    )
-    # Retracted now: events this request retracts, and new events an earlier retraction already named.
-    candidates = {(e.source, e.data["retractedId"]) for e in retractions} | {(e.source, e.event_id) for e in new_events}
-    flagged = repository.mark_retracted(session, candidates)
+    flagged = list(retracted)
+    if retractions:
+        repository.insert_retractions(
+            session,
+            [{"source": e.source, "retracted_id": e.data["retractedId"], "event_seq": e.seq} for e in retractions],
+        )
+        # Retracted now: the events this request retracts, stored before or in this request.
+        flagged.extend(repository.mark_retracted(session, {(e.source, e.data["retractedId"]) for e in retractions}))
     flagged_seqs = {seq for seq, _ in flagged}
     new_seqs = {e.seq for e in new_events}
     # A youth whose already projected fact was retracted is replayed in full from the event store.
@@ -175,10 +185,10 @@ def _project_new_events(
     projectable = [
         e for e in new_events if e.type != RETRACTION and e.seq not in flagged_seqs and e.youth_id not in replay
     ]
-    repository.apply_projection(session, project(projectable))
+    local_ids = _local_ids(events, youth_ids, partner_id, first_index)
+    repository_projection.apply_projection(session, project(projectable), local_ids)
     if replay:
         rebuild_youths(session, replay)
-    repository.upsert_local_ids(session, _local_ids(events, youth_ids, partner_id, first_index))
 
 
 def _local_ids(
@@ -209,7 +219,7 @@ def _local_ids(
 def rebuild_youths(session: Session, youth_ids: set[uuid.UUID]) -> None:
     """Replay these youths' state from their stored, unretracted events."""
     repository.delete_projection(session, youth_ids)
-    repository.apply_projection(session, project(repository.load_projectable_events(session, youth_ids)))
+    repository_projection.apply_projection(session, project(repository.load_projectable_events(session, youth_ids)))
 
 
 def rebuild_all(session: Session, chunk: int = 5000) -> int:
@@ -220,6 +230,6 @@ def rebuild_all(session: Session, chunk: int = 5000) -> int:
         events = repository.iter_all_projectable_events(session, after, chunk)
         if not events:
             return replayed
-        repository.apply_projection(session, project(events))
+        repository_projection.apply_projection(session, project(events))
         replayed += len(events)
         after = events[-1].seq

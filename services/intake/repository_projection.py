@@ -1,0 +1,231 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""The SQL of the projection writes (part of the intake repository, split off to keep modules small).
+
+On Postgres every table gets one set-based statement whose rows travel as a single JSON parameter, unpacked
+by `json_to_recordset`: psycopg has one placeholder to split and Postgres one value to parse, where a multi-row
+VALUES list carries one bind parameter per column and row (measured in bench/intake.py: the largest part of
+the batched request before). SQLite (the embedded default) runs the same ON CONFLICT clause row by row.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import JSON, Table, Text, and_, bindparam, case, column, func, literal, or_, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.core.models import (
+    AbsenceWeek,
+    EnrolmentEnd,
+    EnrolmentPeriod,
+    Episode,
+    Fact,
+    Registration,
+    YouthLocalId,
+    YouthProfile,
+)
+from services.intake.projection import ProjectionRows
+
+
+def table_of(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+# By exact type: json.dumps calls this for every id and date of every row. A uuid goes as its 32 hex digits
+# (valid uuid input, and cheaper than str()); datetimes with their offset, read back as timestamptz.
+_JSON_ENCODERS: dict[type, Callable[[Any], Any]] = {
+    uuid.UUID: lambda value: value.hex,
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+    bytes: bytes.hex,
+}
+
+
+def _json_default(value: Any) -> Any:
+    encoder = _JSON_ENCODERS.get(type(value))
+    if encoder is None:
+        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    return encoder(value)
+
+
+def as_json(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows as one JSON array of objects, for `json_to_recordset` (bytes as hex)."""
+    return json.dumps(rows, default=_json_default, separators=(",", ":"))
+
+
+Clause = Callable[[Table, Any], Any]  # (the target table, `excluded`) -> SET mapping or WHERE condition
+
+
+@dataclass(frozen=True)
+class _Write:
+    table: Table
+    columns: tuple[str, ...]
+    key: tuple[str, ...] = ()  # empty: a plain insert (rows keyed by their own event)
+    set_: Clause | None = None
+    where: Clause | None = None
+
+
+def _newest(version: str, columns: tuple[str, ...]) -> tuple[Clause, Clause]:
+    """Replace the stored row only with a higher version (so arrival order does not matter)."""
+
+    def set_(_table: Table, excluded: Any) -> dict[str, Any]:
+        return {c: excluded[c] for c in columns}
+
+    def where(table: Table, excluded: Any) -> Any:
+        return or_(table.c[version].is_(None), excluded[version] > table.c[version])
+
+    return set_, where
+
+
+def _profile_where(table: Table, excluded: Any) -> Any:
+    return or_(
+        excluded.birth_date_rank > table.c.birth_date_rank,
+        and_(
+            excluded.birth_date_rank == table.c.birth_date_rank,
+            excluded.birth_date_version > table.c.birth_date_version,
+        ),
+    )
+
+
+def _episode_end_set(table: Table, excluded: Any) -> dict[str, Any]:
+    set_: dict[str, Any] = {c: excluded[c] for c in _END_COLUMNS}
+    # The start's category wins; while no start has arrived, the newest end's (not the first end's, which would
+    # make the category depend on arrival order).
+    set_["category"] = case((table.c.start_version.is_(None), excluded.category), else_=table.c.category)
+    return set_
+
+
+_PERIOD_COLUMNS = ("partner_id", "brin", "sector", "track", "pathway", "grade", "final_year", "outflow_profile")
+_START_COLUMNS = ("category", "start_date", "start_attrs", "start_partner_id", "start_version")
+_END_COLUMNS = ("end_date", "end_attrs", "end_partner_id", "end_event_id", "end_version")
+_EPISODE_KEY = ("youth_id", "kind", "source", "episode_id")
+_PROFILE_COLUMNS = ("birth_date", "birth_date_rank", "birth_date_version")
+_EPISODE_START_SET, _EPISODE_START_WHERE = _newest("start_version", _START_COLUMNS)
+_, _EPISODE_END_WHERE = _newest("end_version", _END_COLUMNS)
+
+WRITES: dict[str, _Write] = {
+    "profiles": _Write(
+        table_of(YouthProfile),
+        ("youth_id", *_PROFILE_COLUMNS),
+        ("youth_id",),
+        lambda _t, excluded: {c: excluded[c] for c in _PROFILE_COLUMNS},
+        _profile_where,
+    ),
+    "registrations": _Write(
+        table_of(Registration),
+        ("event_seq", "youth_id", "kind", "date", "district_code", "reason", "version"),
+    ),
+    "facts": _Write(table_of(Fact), ("event_seq", "youth_id", "kind", "date", "partner_id", "code", "attrs")),
+    "enrolment_periods": _Write(
+        table_of(EnrolmentPeriod),
+        ("youth_id", "source", "episode_id", "start_date", *_PERIOD_COLUMNS, "version"),
+        ("youth_id", "source", "episode_id", "start_date"),
+        *_newest("version", (*_PERIOD_COLUMNS, "version")),
+    ),
+    "enrolment_ends": _Write(
+        table_of(EnrolmentEnd),
+        ("youth_id", "source", "episode_id", "brin", "end_date", "reason", "version"),
+        ("youth_id", "source", "episode_id"),
+        *_newest("version", ("brin", "end_date", "reason", "version")),
+    ),
+    "absence_weeks": _Write(
+        table_of(AbsenceWeek),
+        ("youth_id", "brin", "week_start", "scheduled_hours", "unauthorized_hours", "authorized_hours", "version"),
+        ("youth_id", "brin", "week_start"),
+        *_newest("version", ("scheduled_hours", "unauthorized_hours", "authorized_hours", "version")),
+    ),
+    "episode_starts": _Write(
+        table_of(Episode), (*_EPISODE_KEY, *_START_COLUMNS), _EPISODE_KEY, _EPISODE_START_SET, _EPISODE_START_WHERE
+    ),
+    "episode_ends": _Write(
+        table_of(Episode),
+        (*_EPISODE_KEY, "category", *_END_COLUMNS),
+        _EPISODE_KEY,
+        _episode_end_set,
+        _EPISODE_END_WHERE,
+    ),
+    "local_ids": _Write(
+        table_of(YouthLocalId),
+        ("partner_id", "youth_id", "local_id", "version"),
+        ("partner_id", "youth_id"),
+        lambda _t, excluded: {"local_id": excluded.local_id, "version": excluded.version},
+        lambda table, excluded: excluded.version > table.c.version,
+    ),
+}
+
+
+def _build(write: _Write, postgres: bool, param: str = "rows") -> Any:
+    if postgres:
+        rows = (
+            func.json_to_recordset(sql_cast(bindparam(param, type_=Text), JSON))
+            .table_valued(*(column(c, write.table.c[c].type) for c in write.columns))
+            .render_derived(name="r", with_types=True)
+        )
+        stmt: Any = postgresql.insert(write.table).from_select(
+            list(write.columns), select(*(rows.c[c] for c in write.columns))
+        )
+    else:
+        stmt = sqlite.insert(write.table)
+    if write.key:
+        assert write.set_ is not None and write.where is not None
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(write.key),
+            set_=write.set_(write.table, stmt.excluded),
+            where=write.where(write.table, stmt.excluded),
+        )
+    return stmt
+
+
+# Built once: SQLAlchemy then only looks up the compiled form in its cache.
+_SQLITE = {name: _build(write, postgres=False) for name, write in WRITES.items()}
+_POSTGRES: dict[tuple[str, ...], Any] = {}
+
+
+def _postgres_statement(names: tuple[str, ...]) -> Any:
+    """One statement writing these tables, each an INSERT in a CTE of its own: one round trip for the lot
+    (Postgres runs every data-modifying CTE, referenced or not)."""
+    stmt = _POSTGRES.get(names)
+    if stmt is None:
+        ctes = [_build(WRITES[name], True, f"rows_{name}").cte(f"write_{name}") for name in names]
+        stmt = _POSTGRES[names] = select(literal(len(names))).add_cte(*ctes)
+    return stmt
+
+
+def _write(session: Session, writes: list[tuple[str, Sequence[dict[str, Any]]]]) -> None:
+    """Write rows to tables (all different: one statement may not touch a row twice)."""
+    writes = [(name, rows) for name, rows in writes if rows]
+    if not writes:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        names = tuple(name for name, _ in writes)
+        session.execute(_postgres_statement(names), {f"rows_{name}": as_json(rows) for name, rows in writes})
+        return
+    for name, rows in writes:
+        session.execute(_SQLITE[name], list(rows))
+
+
+def apply_projection(session: Session, rows: ProjectionRows, local_ids: Sequence[dict[str, Any]] = ()) -> None:
+    """The projection rows, and the partner's local ids of the youths (the newest per youth)."""
+    _write(
+        session,
+        [
+            ("profiles", list(rows.profiles.values())),
+            ("registrations", rows.registrations),
+            ("facts", rows.facts),
+            ("enrolment_periods", list(rows.enrolment_periods.values())),
+            ("enrolment_ends", list(rows.enrolment_ends.values())),
+            ("absence_weeks", list(rows.absence_weeks.values())),
+            ("episode_starts", list(rows.episode_starts.values())),
+            ("local_ids", local_ids),
+        ],
+    )
+    # Ends after starts, in a statement of their own: both write `episodes` (the same row, when a request holds
+    # an episode's start and end), and an end's category only counts while no start is stored.
+    _write(session, [("episode_ends", list(rows.episode_ends.values()))])
