@@ -207,3 +207,17 @@ def test_absence_18plus_up_to_22_and_to_26_from_2026(world: World) -> None:
     world.scan(date(2026, 2, 6))
     signals = of_type(world.signals(world.partners.doorstroompunt), "absence-18plus")
     assert len(signals) == 3  # 2026: the 23-year-old too (Wet van school naar duurzaam werk)
+
+
+def test_absence_18plus_needs_four_fully_absent_lesweken_not_three(world: World) -> None:
+    three = world.youth(date(2006, 6, 1))
+    three.enrol(date(2025, 8, 18), sector="mbo", track="mbo-2", grade=1)
+    for week in (JAN_19, JAN_26, FEB_2):
+        three.absence(week, 26)
+    three.absence(JAN_12, 20)  # below 90% of 26 hours
+    world.scan(date(2026, 2, 6))
+    assert of_type(world.signals(world.partners.doorstroompunt), "absence-18plus") == []
+    three.absence(FEB_9, 26)
+    world.scan(date(2026, 2, 13))
+    [signal] = of_type(world.signals(world.partners.doorstroompunt), "absence-18plus")
+    assert signal["dedupeKey"] == "2026-01-19"

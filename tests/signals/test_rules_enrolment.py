@@ -142,3 +142,23 @@ def test_scanning_twice_raises_nothing_new(complete: World) -> None:
     next_day = complete.scan(date(2026, 2, 11))
     assert again.raised == next_day.raised == []
     assert len(complete.signals(complete.partners.leerplicht)) == 1
+
+
+def test_dropout_risk_one_point_below_the_threshold_raises_nothing(world: World) -> None:
+    # The same 4-point youth as above against GLANSRIJK_RISK_THRESHOLD=5.
+    world.env.setenv("GLANSRIJK_RISK_THRESHOLD", "5")
+    leerplicht = world.partners.leerplicht
+    youth = world.youth(date(2009, 9, 1))
+    youth.enrol(date(2023, 8, 21), track="vmbo-kb", grade=2, end=date(2024, 3, 1), brin="34CD", by=leerplicht)
+    youth.enrol(
+        date(2024, 8, 19),
+        track="vmbo-kb",
+        grade=3,
+        end=date(2025, 10, 31),
+        brin="34CD",
+        reason="transfer",
+        by=leerplicht,
+    )
+    youth.enrol(date(2025, 11, 3), sector="mbo", track="mbo-2", grade=1)
+    world.scan(date(2026, 1, 15))
+    assert of_type(world.signals(world.partners.school), "dropout-risk") == []
