@@ -251,8 +251,9 @@ def render(
         common.markdown_table(["own ms", "cum ms", "calls", "function"], report.top_services),
         "",
         f"## The single-event path in-process (median of {args.profile_singles} requests, "
-        f"{single_report.statements_per_batch:.0f} SQL statements per request, plus BEGIN, COMMIT and the pool's "
-        "pre-ping; the bare endpoint sends one INSERT)",
+        f"{single_report.statements_per_batch:.0f} SQL statements per request, plus the key look-up, BEGIN and COMMIT; "
+        "the pool pings only a connection idle for over 5 s or with activity on its socket; the bare endpoint sends "
+        "one INSERT after its pool's pre-ping)",
         "",
         common.markdown_table(["phase", "ms/request", "share", "calls/request"], single_report.phases),
         "",

@@ -100,7 +100,7 @@ def _credentials(request: Request) -> tuple[str, uuid.UUID | None]:
 
 def authenticate(request: Request, session: Session) -> Caller:
     plain, claimed_id = _credentials(request)
-    key = repository.find_key_by_hash(session, hash_key(plain))
+    key = repository.find_key_for_auth(session, hash_key(plain))
     now = utcnow()
     if (
         key is None

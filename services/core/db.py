@@ -4,16 +4,23 @@
 from __future__ import annotations
 
 import os
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.settings import get_settings
 
 _engines: dict[tuple[int, str, bool], Engine] = {}
+_sessionmakers: dict[Engine, sessionmaker[Session]] = {}
+# A pooled connection idle for longer than this is pinged (a round trip) before it is handed out; one used
+# moments ago only has its socket looked at (no round trip), see _configure_liveness.
+PING_AFTER_IDLE_SECONDS = 5.0
+_CHECKED_IN_AT = "glansrijk_checked_in_at"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -29,6 +36,45 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+def _configure_liveness(engine: Engine) -> None:
+    """`pool_pre_ping` without its round trip on a busy pool: the check on checkout that it replaces.
+
+    A connection the server closed (a restart, `pg_terminate_backend`, an idle timeout) has its socket
+    readable: the server's FATAL message and end-of-file wait there. Then, or when the socket cannot be
+    polled, or when the connection sat idle for PING_AFTER_IDLE_SECONDS, the dialect's own pre-ping runs, with
+    pre-ping's outcome: a dead connection invalidates the pool (every connection older than now) and the
+    checkout is retried on a new connection, so a restarted Postgres is recovered from by itself, without a
+    failed request. Only a connection handed out within the last seconds whose socket is quiet skips the ping.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in_at = record.info.get(_CHECKED_IN_AT)
+        if checked_in_at is None:
+            return  # connected just now: pre-ping skips a fresh connection too
+        if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):
+            raise exc.InvalidatePoolError()
+        if time.monotonic() - checked_in_at <= PING_AFTER_IDLE_SECONDS and _socket_quiet(dbapi_connection):
+            return
+        if not dialect._do_ping_w_event(dbapi_connection):
+            raise exc.InvalidatePoolError()
+
+
+def _socket_quiet(dbapi_connection: Any) -> bool:
+    """Nothing to read and no error on the connection's socket (an idle connection has nothing to read)."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+        return not poller.poll(0)
+    except (AttributeError, OSError, ValueError, TypeError):
+        return False  # cannot tell: ping
+
+
 def get_engine(read_only: bool = False, url: str | None = None) -> Engine:
     """The engine of this process for the configured database (or `url`)."""
     url = url or get_settings().database_url
@@ -42,7 +88,8 @@ def get_engine(read_only: bool = False, url: str | None = None) -> Engine:
             options: dict[str, Any] = {
                 "pool_size": 10,
                 "max_overflow": 20,
-                "pool_pre_ping": True,
+                # pre-ping's recovery without its round trip per request: see _configure_liveness.
+                "pool_pre_ping": False,
                 "pool_timeout": 5,
                 "connect_args": {"connect_timeout": 5, "application_name": "glansrijk"},
             }
@@ -50,6 +97,7 @@ def get_engine(read_only: bool = False, url: str | None = None) -> Engine:
                 # Reporting reads through a session the database itself keeps read-only.
                 options["execution_options"] = {"postgresql_readonly": True}
             engine = create_engine(url, **options)
+            _configure_liveness(engine)
         _engines[key] = engine
     return engine
 
@@ -62,10 +110,17 @@ def dispose_engines() -> None:
         else:
             engine.dispose(close=False)
         del _engines[key]
+        _sessionmakers.pop(engine, None)
 
 
 def session_factory(read_only: bool = False) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(read_only), expire_on_commit=False, autoflush=False)
+    """The session factory of this process's engine (one per engine: building a sessionmaker per request is
+    not free)."""
+    engine = get_engine(read_only)
+    factory = _sessionmakers.get(engine)
+    if factory is None:
+        factory = _sessionmakers[engine] = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    return factory
 
 
 @contextmanager

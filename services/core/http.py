@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,8 +179,24 @@ def health_router() -> APIRouter:
     return router
 
 
+_gc_frozen = False
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """At startup, once per process: everything imported and built so far (modules, models, routes) moves out
+    of the collector's reach, so a full collection during a request no longer walks it all."""
+    global _gc_frozen
+    if not _gc_frozen:
+        _gc_frozen = True
+        gc.collect()
+        gc.freeze()
+    yield
+
+
 def create_app(services: list[ServiceApi]) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Glansrijk",
         version=API_VERSION,
         openapi_url=None,

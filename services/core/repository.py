@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from services.core.models import ApiKey, Partner, PartnerBrin, PartnerRole
@@ -28,6 +29,24 @@ class PartnerProfile:
 
 def find_key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
     return session.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash)).one_or_none()
+
+
+_API_KEYS = cast(Table, ApiKey.__table__)
+# What authentication needs of a key, as a plain Core query: no ORM object to build and track on every request.
+_KEY_FOR_AUTH = select(
+    _API_KEYS.c.id,
+    _API_KEYS.c.partner_id,
+    _API_KEYS.c.scopes,
+    _API_KEYS.c.expires_at,
+    _API_KEYS.c.revoked_at,
+    _API_KEYS.c.last_used_at,
+).where(_API_KEYS.c.key_hash == bindparam("key_hash"))
+
+
+def find_key_for_auth(session: Session, key_hash: str) -> Row[Any, Any, Any, Any, Any, Any] | None:
+    """id, partner_id, scopes, expires_at, revoked_at and last_used_at of the key with this hash, read in the
+    session's transaction (so a revocation counts at once)."""
+    return session.connection().execute(_KEY_FOR_AUTH, {"key_hash": key_hash}).one_or_none()
 
 
 def touch_key(session: Session, key_id: uuid.UUID, now: datetime) -> None:
