@@ -156,7 +156,12 @@ def is_holiday_week(monday: date, region: Region) -> bool | None:
 
     Source: spec/domain.md, "Lesweek"; dates: Rijksoverheid, "Schoolvakanties <school year>" (see the JSON).
     """
-    start = monday_of(monday)
+    return _is_holiday_week(monday_of(monday), region)
+
+
+# The daily scan asks this for the same few hundred weeks hundreds of thousands of times; the data is fixed.
+@lru_cache(maxsize=8192)
+def _is_holiday_week(start: date, region: Region) -> bool | None:
     weekdays = [start + timedelta(days=i) for i in range(5)]
     if not all(data_covers(day, region) for day in weekdays):
         return None

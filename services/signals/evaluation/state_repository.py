@@ -44,17 +44,17 @@ def _enrolments(
     the enrolment's `education.unenrolled` end date."""
     ends = {
         (r.youth_id, r.source, r.episode_id): r
-        for r in session.execute(select(EnrolmentEnd).where(EnrolmentEnd.youth_id.in_(ids))).scalars()
+        for r in session.execute(select(EnrolmentEnd.__table__).where(EnrolmentEnd.youth_id.in_(ids)))
     }
     periods = session.execute(
-        select(EnrolmentPeriod)
+        select(EnrolmentPeriod.__table__)
         .where(EnrolmentPeriod.youth_id.in_(ids))
         .order_by(
             EnrolmentPeriod.youth_id, EnrolmentPeriod.source, EnrolmentPeriod.episode_id, EnrolmentPeriod.start_date
         )
-    ).scalars()
+    )
     result: dict[uuid.UUID, list[s.EnrolmentPeriod]] = defaultdict(list)
-    grouped: dict[tuple[uuid.UUID, str, str], list[EnrolmentPeriod]] = defaultdict(list)
+    grouped: dict[tuple[uuid.UUID, str, str], list[Any]] = defaultdict(list)
     for period in periods:
         grouped[(period.youth_id, period.source, period.episode_id)].append(period)
     for key, states in grouped.items():
@@ -94,7 +94,7 @@ def _enrolments(
 
 
 def brin_regions(session: Session) -> dict[str, Region]:
-    return {row.brin: row.holiday_region for row in session.execute(select(PartnerBrin)).scalars()}  # type: ignore[misc]
+    return {row.brin: row.holiday_region for row in session.execute(select(PartnerBrin.__table__))}
 
 
 def load_states(
@@ -109,12 +109,12 @@ def load_states(
     ids = list(ids)
     births = {
         row.youth_id: row.birth_date
-        for row in session.execute(select(YouthProfile).where(YouthProfile.youth_id.in_(ids))).scalars()
+        for row in session.execute(select(YouthProfile.__table__).where(YouthProfile.youth_id.in_(ids)))
     }
-    registrations = _by_youth(session.execute(select(Registration).where(Registration.youth_id.in_(ids))).scalars())
-    absence = _by_youth(session.execute(select(AbsenceWeek).where(AbsenceWeek.youth_id.in_(ids))).scalars())
-    episodes = _by_youth(session.execute(select(Episode).where(Episode.youth_id.in_(ids))).scalars())
-    facts = _by_youth(session.execute(select(Fact).where(Fact.youth_id.in_(ids))).scalars())
+    registrations = _by_youth(session.execute(select(Registration.__table__).where(Registration.youth_id.in_(ids))))
+    absence = _by_youth(session.execute(select(AbsenceWeek.__table__).where(AbsenceWeek.youth_id.in_(ids))))
+    episodes = _by_youth(session.execute(select(Episode.__table__).where(Episode.youth_id.in_(ids))))
+    facts = _by_youth(session.execute(select(Fact.__table__).where(Fact.youth_id.in_(ids))))
     signals = _by_youth(
         session.execute(
             select(Signal.youth_id, Signal.type, Signal.dedupe_key, Signal.status, Signal.raised_on).where(
@@ -166,7 +166,7 @@ def load_states(
     return states
 
 
-def _episode(row: Episode) -> s.Episode:
+def _episode(row: Any) -> s.Episode:
     refs = tuple(s.ref_of_version(v) for v in (row.start_version, row.end_version) if v is not None)
     return s.Episode(
         kind=row.kind,

@@ -8,7 +8,7 @@ rests on (a retraction dismisses signals that rested only on retracted events).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
@@ -129,6 +129,8 @@ class YouthState:
     signals: tuple[ExistingSignal, ...] = ()
     accountable_partner: uuid.UUID | None = None
     accountable_roles: frozenset[str] = frozenset()
+    # What several rules derive from the same state (lesweek sequences): computed once, never compared.
+    memo: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     # -- who and when -------------------------------------------------------------------------------------
     def registration_on(self, day: date) -> Registration | None:

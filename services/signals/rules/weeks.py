@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 from services.core.calendar import Region, is_lesweek, monday_of
 from services.signals.rules.state import AbsenceWeek, YouthState
@@ -39,6 +40,14 @@ def _sector_on(state: YouthState, brin: str, monday: date) -> str | None:
 
 
 def lesweek_runs(state: YouthState, day: date) -> dict[str, list[list[Lesweek]]]:
+    """`_lesweek_runs`, computed once per state and day: three absence rules and the risk score all need it."""
+    key = ("lesweek_runs", day)
+    if key not in state.memo:
+        state.memo[key] = _lesweek_runs(state, day)
+    return cast(dict[str, list[list[Lesweek]]], state.memo[key])
+
+
+def _lesweek_runs(state: YouthState, day: date) -> dict[str, list[list[Lesweek]]]:
     """Per BRIN the lesweken from its first report up to the week of `day`, split where the holiday data ends.
 
     Each inner list is a sequence of consecutive lesweken: weeks that are no lesweek (a holiday week in the
