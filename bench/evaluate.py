@@ -1,0 +1,528 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Daily re-evaluation of every youth vs reading their state and running the rules in a tight loop.
+
+1. A fresh database with generated youths, each with a year of history (bench/evaluate_data.py: written
+   straight into the tables, not through intake; the simulator will replace it).
+2. BASELINE: `state_repository.load_states` in chunks of `runner.SCAN_CHUNK` and `service.new_candidates` per
+   state, nothing written. OURS: the real `runner.scan(D)` (outbox, every chunk in its own transaction,
+   raising, routing, accountability, escalation) on a fresh copy of the data, then the same scan again (the
+   steady state: nothing new is raised). Both in this process, in the same run, on the same machine.
+3. Where OURS spends its time: cProfile over a scan of the first 10,000 youths of another fresh copy.
+
+    python -m bench.evaluate            # 100,000 youths, about 30 minutes on 2 shared cores (Nov 2026)
+    python -m bench.evaluate --quick    # 10,000 youths, about 5 minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import logging
+import os
+import pstats
+import sys
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import psycopg
+
+from bench import common
+from bench.evaluate_data import BRINS, DAY, ROLES, Partner, generate
+
+SOURCE_DB = "glansrijk_bench_evaluate_src"
+RUN_DB = "glansrijk_bench_evaluate"
+PROFILE_DB = "glansrijk_bench_evaluate_profile"
+GOAL_RATIO = 3.0
+GOAL_SECONDS = 60.0
+GOAL_YOUTHS = 100_000
+PROFILE_YOUTHS = 10_000
+TABLES = (
+    "youths",
+    "youth_profiles",
+    "registrations",
+    "enrolment_periods",
+    "enrolment_ends",
+    "absence_weeks",
+    "episodes",
+    "facts",
+    "events",
+    "signals",
+    "accountabilities",
+)
+
+
+def database_url(name: str) -> str:
+    return f"postgresql+psycopg://{common.PG_USER}@{common.PG_HOST}:{common.PG_PORT}/{name}"
+
+
+def use_database(name: str) -> None:
+    """Point this process's `services` settings at database `name`, as of D with complete education data."""
+    os.environ["GLANSRIJK_DATABASE_URL"] = database_url(name)
+    os.environ["GLANSRIJK_EDUCATION_DATA_COMPLETE"] = "true"
+    os.environ["GLANSRIJK_TODAY"] = DAY.isoformat()
+    os.environ.pop("GLANSRIJK_REDIS_URL", None)
+    from services.core.db import dispose_engines
+    from services.core.settings import reset_settings
+
+    dispose_engines()
+    reset_settings()
+
+
+def release_database() -> None:
+    from services.core.db import dispose_engines
+
+    dispose_engines()
+
+
+def create_database(name: str, template: str | None = None) -> None:
+    with psycopg.connect(common.admin_dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+
+
+def drop_databases() -> None:
+    release_database()
+    with psycopg.connect(common.admin_dsn(), autocommit=True) as conn:
+        for name in (PROFILE_DB, RUN_DB, SOURCE_DB):
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def prepare(youths: int) -> dict[str, float]:
+    """The source database: migrated, one partner per role (the school with BRINs in three regions), data."""
+    create_database(SOURCE_DB)
+    use_database(SOURCE_DB)
+    from services.cli import admin
+
+    admin.migrate()
+    partners: dict[str, Partner] = {}
+    for number, role in enumerate(ROLES, start=1):
+        oin = f"00000001{number:012d}"
+        brins = [f"{brin}:{region}" for brin, region in BRINS.items()] if role == "school" else []
+        partner_id = admin.add_partner(name=f"Bench {role}", roles=[role], oin=oin, kvk=None, brins=brins)
+        partners[role] = Partner(role, partner_id, f"urn:nld:oin:{oin}:systeem:bench-{role}")
+    release_database()
+    return generate(common.admin_dsn(SOURCE_DB), partners, youths)
+
+
+def warm_up(name: str) -> None:
+    """Read every table once, so that the first measurement does not pay for a cold cache alone."""
+    with psycopg.connect(common.admin_dsn(name)) as conn:
+        for table in TABLES:
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+
+
+@dataclass
+class Baseline:
+    seconds: float
+    youths: int
+    in_target_group: int
+    candidates: Counter[str] = field(default_factory=Counter)
+    youths_by_type: dict[str, set[uuid.UUID]] = field(default_factory=lambda: defaultdict(set))
+
+
+def run_baseline(day: date) -> Baseline:
+    """Read every registered youth's state in chunks and run the rules over it; nothing is written."""
+    from sqlalchemy import select
+
+    from services.core.db import transaction
+    from services.core.models import Registration
+    from services.core.settings import get_settings
+    from services.signals.evaluation import service, state_repository
+    from services.signals.evaluation.routing import Directory
+    from services.signals.evaluation.runner import SCAN_CHUNK
+
+    settings = get_settings()
+    ctx = service.rule_context(day)
+    start = time.perf_counter()
+    with transaction(read_only=True) as session:
+        ids = list(session.scalars(select(Registration.youth_id).distinct().order_by(Registration.youth_id)))
+        roles = Directory.load(session).roles
+        regions = state_repository.brin_regions(session)
+    result = Baseline(0.0, len(ids), 0)
+    for offset in range(0, len(ids), SCAN_CHUNK):
+        with transaction(read_only=True) as session:
+            states = state_repository.load_states(
+                session,
+                ids[offset : offset + SCAN_CHUNK],
+                regions=regions,
+                default_region=settings.holiday_region,
+                partner_roles=roles,
+            )
+        for state in states.values():
+            result.in_target_group += state.in_target_group(day)
+            for candidate in service.new_candidates(state, ctx):
+                result.candidates[candidate.type] += 1
+                result.youths_by_type[candidate.type].add(state.youth_id)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+@dataclass
+class Scan:
+    seconds: float
+    outcome: dict[str, int]
+    raised_by_type: Counter[str]
+
+
+def signal_counts(name: str) -> tuple[Counter[str], Counter[str], int]:
+    """Signals and distinct youths per type, and the youths with an accountable partner."""
+    with psycopg.connect(common.admin_dsn(name)) as conn:
+        rows = conn.execute("SELECT type, count(*), count(DISTINCT youth_id) FROM signals GROUP BY type").fetchall()
+        accountable = conn.execute("SELECT count(*) FROM accountabilities WHERE until IS NULL").fetchone()
+    assert accountable is not None
+    return Counter({r[0]: r[1] for r in rows}), Counter({r[0]: r[2] for r in rows}), int(accountable[0])
+
+
+def run_scan(day: date, name: str) -> Scan:
+    from services.signals.evaluation import runner
+
+    before, _, _ = signal_counts(name)
+    start = time.perf_counter()
+    outcome = runner.scan(day)
+    seconds = time.perf_counter() - start
+    after, _, _ = signal_counts(name)
+    return Scan(seconds, outcome.as_json(), after - before)
+
+
+# -- the profile ----------------------------------------------------------------------------------------------
+@dataclass
+class SqlTimer:
+    statements: int = 0
+    seconds: float = 0.0
+    started: list[float] = field(default_factory=list)
+
+    def before(self, *_: Any) -> None:
+        self.started.append(time.perf_counter())
+
+    def after(self, *_: Any) -> None:
+        self.statements += 1
+        self.seconds += time.perf_counter() - self.started.pop()
+
+
+@contextmanager
+def sql_timer() -> Iterator[SqlTimer]:
+    """Statements sent and the time spent in cursor.execute (server work and the wire, not the ORM)."""
+    from sqlalchemy import Engine, event
+
+    timer = SqlTimer()
+    event.listen(Engine, "before_cursor_execute", timer.before)
+    event.listen(Engine, "after_cursor_execute", timer.after)
+    try:
+        yield timer
+    finally:
+        event.remove(Engine, "before_cursor_execute", timer.before)
+        event.remove(Engine, "after_cursor_execute", timer.after)
+
+
+@dataclass
+class Profile:
+    youths: int
+    chunks: int
+    seconds: float
+    statements: int
+    sql_seconds: float
+    raised: int
+    top_cumulative: list[list[str]]
+    top_own: list[list[str]]
+
+
+def _short(filename: str) -> str:
+    for marker, keep in (("/services/", "services/"), ("/site-packages/", ""), ("/lib/python3", "python3")):
+        if marker in filename:
+            return keep + filename.split(marker, 1)[1]
+    return filename
+
+
+def _top(stats: pstats.Stats, index: int, limit: int) -> list[list[str]]:
+    entries = stats.stats  # type: ignore[attr-defined]
+    ranked = sorted(entries.items(), key=lambda item: item[1][index], reverse=True)
+    rows = []
+    for (filename, line, function), (_cc, calls, tottime, cumtime, _callers) in ranked:
+        if filename.endswith(("bench/evaluate.py", "cProfile.py")) or function == "<built-in method builtins.exec>":
+            continue
+        location = f"{_short(filename)}:{line}({function})" if line else function
+        rows.append([f"{cumtime:.2f}", f"{tottime:.2f}", f"{calls:,}", f"`{location}`"])
+        if len(rows) == limit:
+            break
+    return rows
+
+
+def _scan_part(day: date, limit: int) -> tuple[int, int, int]:
+    """`runner.scan` cut off after `limit` youths: the outbox, the chunks up to the limit, then finish_scan."""
+    from services.signals.evaluation import runner
+
+    youths = chunks = 0
+    total = runner.evaluate_pending(day)
+    for first, last in runner.scan_chunks():
+        outcome = runner.scan_chunk(first, last, day)
+        total.add(outcome)
+        youths += outcome.youths
+        chunks += 1
+        if youths >= limit:
+            break
+    total.add(runner.finish_scan(day))
+    return youths, chunks, len(total.raised)
+
+
+def profile_scans(day: date, limit: int, scans: int) -> list[Profile]:
+    """cProfile over a first (and a second, ...) scan of the first `limit` youths (the current database)."""
+    results = []
+    for _ in range(scans):
+        profiler = cProfile.Profile()
+        with sql_timer() as timer:
+            start = time.perf_counter()
+            profiler.enable()
+            youths, chunks, raised = _scan_part(day, limit)
+            profiler.disable()
+            seconds = time.perf_counter() - start
+        stats = pstats.Stats(profiler)
+        results.append(
+            Profile(
+                youths,
+                chunks,
+                seconds,
+                timer.statements,
+                timer.seconds,
+                raised,
+                _top(stats, 3, 15),
+                _top(stats, 2, 12),
+            )
+        )
+    return results
+
+
+# -- the report ------------------------------------------------------------------------------------------------
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def _rate(youths: int, seconds: float) -> str:
+    return f"{seconds:.1f} s ({youths / seconds:,.0f} youths/s)"
+
+
+def render(
+    machine: dict[str, str],
+    data: dict[str, float],
+    base: Baseline,
+    first: Scan,
+    second: Scan,
+    counts: tuple[Counter[str], Counter[str], int],
+    profiles: list[Profile],
+    checks: list[str],
+) -> str:
+    n = base.youths
+    scale = GOAL_YOUTHS / n
+    extrapolated = "" if n == GOAL_YOUTHS else f", extrapolated linearly from {n:,}"
+    rows = []
+    for label, scan in (
+        (f"first daily scan on D (raises {first.outcome['raised']:,} signals)", first),
+        (f"second scan of the same day (re-evaluation, the steady state: raises {second.outcome['raised']:,})", second),
+    ):
+        rows.append(
+            [
+                f"{label}, {n:,} youths",
+                _rate(n, scan.seconds),
+                f"state + rules {_rate(n, base.seconds)}",
+                f"{scan.seconds / base.seconds:.2f}",
+                f"<= {GOAL_RATIO:.0f}x",
+                _met(scan.seconds <= GOAL_RATIO * base.seconds),
+            ]
+        )
+    for label, scan in (("first scan", first), ("second scan", second)):
+        projected = scan.seconds * scale
+        rows.append(
+            [
+                f"{label}, absolute for {GOAL_YOUTHS:,} youths{extrapolated}",
+                f"{projected:.1f} s",
+                f"{base.seconds * scale:.1f} s",
+                "",
+                f"<= {GOAL_SECONDS:.0f} s",
+                _met(projected <= GOAL_SECONDS),
+            ]
+        )
+    raised, youths_raised, accountable = counts
+    types = sorted(set(base.candidates) | set(raised), key=lambda t: -base.candidates.get(t, 0))
+    type_rows = [
+        [
+            f"`{t}`",
+            f"{base.candidates.get(t, 0):,}",
+            f"{first.raised_by_type.get(t, 0):,}",
+            f"{second.raised_by_type.get(t, 0):,}",
+            f"{youths_raised.get(t, 0):,}",
+            f"{youths_raised.get(t, 0) / max(base.in_target_group, 1):.2%}",
+        ]
+        for t in types
+    ]
+    data_rows = [
+        [name, f"{int(data[name]):,}"]
+        for name in (
+            "youths",
+            "registrations",
+            "enrolment_periods",
+            "enrolment_ends",
+            "absence_weeks",
+            "episodes",
+            "facts",
+            "events",
+            "absence_events",
+        )
+    ]
+    lines = [
+        f"# Evaluation benchmark, {machine['date']}",
+        "",
+        f"Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['os']}, Python {machine['python']}, "
+        f"PostgreSQL {machine['postgres']}. The benchmark process and Postgres share the machine.",
+        "Command: `" + " ".join(["python -m bench.evaluate", *sys.argv[1:]]) + "`",
+        "",
+        f"D = {DAY.isoformat()}, `GLANSRIJK_TODAY={DAY.isoformat()}`, `GLANSRIJK_EDUCATION_DATA_COMPLETE=true` (every "
+        "rule runs). BASELINE reads each registered youth's state with `state_repository.load_states` in chunks "
+        "of `runner.SCAN_CHUNK` (500), one read-only transaction each, and runs `service.new_candidates` per "
+        "state; it writes nothing. OURS is `runner.scan(D)` on a fresh copy of the same data (outbox, every chunk "
+        "in its own transaction with locks, raising, evidence, routing, accountability, escalation, then "
+        "`finish_scan`), run twice.",
+        "",
+        common.markdown_table(["what", "ours", "baseline (same run)", "ratio", "goal", "met"], rows),
+        "",
+        *(f"- {check}" for check in checks),
+        "",
+        "## The generated data",
+        "",
+        "**Generated, not replayed**: `bench/evaluate_data.py` writes the youths and their year of history "
+        "(2025-11 .. 2026-11) straight into the projection tables with COPY and one INSERT ... SELECT, seeded "
+        "(the simulator issue will replace it with events through intake). Per youth: birth date (ages 11..28 "
+        "on D), one registration, enrolments (vo/pro/vso/vavo/mbo/hbo/wo; moves on after a diploma, 4% transfers, "
+        "3% drop out), weekly absence for every lesweek at a reporting school (93% low, 4% a bad patch of 5 "
+        "weeks, 2% chronic, 1% fully absent from a week in June..October), employment, benefit, Jeugdwet and Wmo "
+        "care, support trajectories with an outcome, qualifications, mbo applications, contacts and transition "
+        "plans. No signals or accountabilities exist before the first scan, so it raises the year's backlog "
+        "(only what is still within the rules' windows on D). Absence weeks of youths with low absence have no "
+        "row in `events` (they are never evidence).",
+        "",
+        common.markdown_table(["rows", "count"], data_rows),
+        "",
+        f"Generated in {data['seconds']:.0f} s ({data['python_seconds']:.0f} s of it building rows in Python).",
+        "",
+        f"## What the rules found ({base.in_target_group:,} of {n:,} youths in the target group on D)",
+        "",
+        common.markdown_table(
+            [
+                "signal type",
+                "baseline candidates",
+                "raised by first scan",
+                "raised by second scan",
+                "youths",
+                "share of target group",
+            ],
+            type_rows,
+        ),
+        "",
+        f"After the scans {accountable:,} youths have an accountable partner (first signal routed to an "
+        "accountable role).",
+        "",
+    ]
+    for label, profile in zip(("first", "second"), profiles, strict=False):
+        sql_share = profile.sql_seconds / profile.seconds
+        lines += [
+            f"## Where OURS spends its time: cProfile of a {label} scan of the first {profile.youths:,} youths "
+            f"({profile.chunks} chunks, {profile.raised:,} signals raised)",
+            "",
+            f"{profile.seconds:.1f} s under the profiler (cProfile inflates call-heavy pure Python); "
+            f"{profile.statements:,} SQL statements ({profile.statements / profile.chunks:,.0f} per chunk), "
+            f"{profile.sql_seconds:.1f} s ({sql_share:.0%}) in `cursor.execute` (server and wire, not the ORM).",
+            "",
+            "Top 15 by cumulative time (seconds):",
+            "",
+            common.markdown_table(["cum s", "own s", "calls", "function"], profile.top_cumulative),
+            "",
+            "Top 12 by own time (seconds):",
+            "",
+            common.markdown_table(["cum s", "own s", "calls", "function"], profile.top_own),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("--youths", type=int, default=GOAL_YOUTHS, help="generated youths (default 100,000)")
+    parser.add_argument("--quick", action="store_true", help="10,000 youths")
+    parser.add_argument("--profile-youths", type=int, default=PROFILE_YOUTHS, help="youths in the profiled scans")
+    parser.add_argument(
+        "--profile-scans", type=int, default=1, choices=(1, 2), help="1: the first scan; 2: also a second"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the databases (default: dropped at the end)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.youths = 10_000
+    if args.youths < 1:
+        parser.error("--youths must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.getLogger("services").setLevel(logging.ERROR)  # development keys; unrouted signals are counted
+    load_before = os.getloadavg()
+    try:
+        print(f"generating {args.youths:,} youths with a year of history into {SOURCE_DB} ...", flush=True)
+        data = prepare(args.youths)
+        print(
+            f"  {int(data['events']):,} events, {int(data['absence_weeks']):,} absence weeks in {data['seconds']:.0f} s"
+        )
+        create_database(RUN_DB, SOURCE_DB)
+        create_database(PROFILE_DB, SOURCE_DB)
+        use_database(RUN_DB)
+        warm_up(RUN_DB)
+        print("BASELINE: load_states + rules, in chunks, nothing written ...", flush=True)
+        base = run_baseline(DAY)
+        print(f"  {_rate(base.youths, base.seconds)}, {sum(base.candidates.values()):,} candidates", flush=True)
+        print("OURS: runner.scan(D) ...", flush=True)
+        first = run_scan(DAY, RUN_DB)
+        print(f"  {_rate(base.youths, first.seconds)}, {first.outcome}", flush=True)
+        print("OURS: runner.scan(D) again (steady state) ...", flush=True)
+        second = run_scan(DAY, RUN_DB)
+        print(f"  {_rate(base.youths, second.seconds)}, {second.outcome}", flush=True)
+        counts = signal_counts(RUN_DB)
+        machine = common_machine(RUN_DB)
+        use_database(PROFILE_DB)
+        warm_up(PROFILE_DB)
+        limit = min(args.profile_youths, args.youths)
+        print(f"profiling {args.profile_scans} scan(s) of {limit:,} youths on a fresh copy ...", flush=True)
+        profiles = profile_scans(DAY, limit, args.profile_scans)
+    finally:
+        if not args.keep:
+            drop_databases()
+    load_after = os.getloadavg()
+    checks = [
+        f"first scan: {first.outcome}; second scan: {second.outcome}",
+        f"baseline candidates {sum(base.candidates.values()):,} vs signals raised by the first scan "
+        f"{sum(first.raised_by_type.values()):,} (they differ by what `finish_scan` raises and what is unrouted)",
+        f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f} on {os.cpu_count()} cores: "
+        "anything else running on the machine shows up here",
+    ]
+    text = render(machine, data, base, first, second, counts, profiles, checks)
+    path = common.write_result("evaluate", text)
+    print()
+    print(text)
+    print(f"written to {path.relative_to(common.ROOT)}")
+    return 0
+
+
+def common_machine(name: str) -> dict[str, str]:
+    """`common.machine()` reads the intake bench database; this one reads ours."""
+    original = common.BENCH_DB
+    common.BENCH_DB = name
+    try:
+        return common.machine()
+    finally:
+        common.BENCH_DB = original
+
+
+if __name__ == "__main__":
+    sys.exit(main())
