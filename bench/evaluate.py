@@ -150,6 +150,8 @@ def run_baseline(day: date) -> Baseline:
             states = state_repository.load_states(
                 session,
                 ids[offset : offset + SCAN_CHUNK],
+                day=day,
+                long_absence_share=settings.long_absence_share,
                 regions=regions,
                 default_region=settings.holiday_region,
                 partner_roles=roles,

@@ -25,7 +25,7 @@ from services.core.models import (
     SignalEvidence,
     Youth,
 )
-from services.signals.rules.state import EventRef
+from services.signals.rules.state import EventRef, ref_of_version
 
 ACTIVE = ("open", "acknowledged")
 
@@ -138,13 +138,14 @@ def insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
 def event_seq_map(session: Session, refs: Collection[EventRef]) -> dict[EventRef, int]:
     """The sequence number of each referenced event that exists."""
     found: dict[EventRef, int] = {r: r for r in refs if isinstance(r, int)}
-    pairs = [r for r in refs if isinstance(r, tuple)]
+    by_pair = {ref_of_version(r): r for r in refs if isinstance(r, str)}
+    pairs = list(by_pair)
     for start in range(0, len(pairs), 1000):
         chunk = pairs[start : start + 1000]
         rows = session.execute(
             select(Event.source, Event.event_id, Event.seq).where(tuple_(Event.source, Event.event_id).in_(chunk))
         )
-        found.update({(row.source, row.event_id): row.seq for row in rows})
+        found.update({by_pair[(row.source, row.event_id)]: row.seq for row in rows})
     return found
 
 

@@ -168,6 +168,8 @@ def evaluate_youths(session: Session, youth_ids: Collection[uuid.UUID], day: dat
     states = state_repository.load_states(
         session,
         youth_ids,
+        day=day,
+        long_absence_share=settings.long_absence_share,
         regions=state_repository.brin_regions(session),
         default_region=settings.holiday_region,
         partner_roles=directory.roles,

@@ -9,7 +9,8 @@ from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, any_, bindparam, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from services.core.calendar import Region
@@ -26,8 +27,45 @@ from services.core.models import (
     YouthProfile,
 )
 from services.signals.rules import state as s
+from services.signals.rules.weeks import HORIZON
 
 _ONE_DAY = timedelta(days=1)
+# Absence weeks read in full: 20 calendar weeks hold the look-back windows and 8 lesweken even across summer.
+RECENT_WEEKS = timedelta(days=140)
+
+
+def _among(column: Any, ids: Collection[uuid.UUID], session: Session) -> Any:
+    """`column IN ids`: on Postgres as `= ANY(array)`, one parameter instead of one per id (a chunk has 500)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Uuid())))
+    return column.in_(ids)
+
+
+def _absence_query(session: Session, ids: Collection[uuid.UUID], day: date, share: float) -> Any:
+    """The absence weeks the rules can use on `day`: every week of the last RECENT_WEEKS days (windows within
+    the look-back, the risk score's 8 lesweken), and further back, up to the rules' horizon, only the weeks
+    that can extend a run of fully absent weeks back in time (fully absent, or no lesweek: `scheduledHours`
+    0). Leaving out an old week that was not fully absent changes nothing: a week without a report breaks a
+    run just as a week with attendance does. Most weeks of most youths are such weeks."""
+    week = AbsenceWeek.week_start
+    old_but_relevant = or_(
+        AbsenceWeek.scheduled_hours == 0,
+        # A little below the share: the rule itself compares exactly (see rules/absence.py).
+        AbsenceWeek.unauthorized_hours >= AbsenceWeek.scheduled_hours * share - 0.001,
+    )
+    return select(
+        AbsenceWeek.youth_id,
+        AbsenceWeek.brin,
+        week,
+        AbsenceWeek.scheduled_hours,
+        AbsenceWeek.unauthorized_hours,
+        AbsenceWeek.version,
+    ).where(
+        _among(AbsenceWeek.youth_id, ids, session),
+        week <= day,
+        week >= day - HORIZON,
+        or_(week >= day - RECENT_WEEKS, old_but_relevant),
+    )
 
 
 def _by_youth(rows: Any) -> dict[uuid.UUID, list[Any]]:
@@ -44,11 +82,11 @@ def _enrolments(
     the enrolment's `education.unenrolled` end date."""
     ends = {
         (r.youth_id, r.source, r.episode_id): r
-        for r in session.execute(select(EnrolmentEnd.__table__).where(EnrolmentEnd.youth_id.in_(ids)))
+        for r in session.execute(select(EnrolmentEnd.__table__).where(_among(EnrolmentEnd.youth_id, ids, session)))
     }
     periods = session.execute(
         select(EnrolmentPeriod.__table__)
-        .where(EnrolmentPeriod.youth_id.in_(ids))
+        .where(_among(EnrolmentPeriod.youth_id, ids, session))
         .order_by(
             EnrolmentPeriod.youth_id, EnrolmentPeriod.source, EnrolmentPeriod.episode_id, EnrolmentPeriod.start_date
         )
@@ -69,9 +107,9 @@ def _enrolments(
                 end_reason = end.reason if end is not None else None
             if until is not None and until < period.start_date:
                 continue  # an end dated before this state started: the state never held
-            refs: list[s.EventRef] = [s.ref_of_version(period.version)]
+            refs: list[s.EventRef] = [period.version]
             if end is not None and i + 1 == len(states):
-                refs.append(s.ref_of_version(end.version))
+                refs.append(end.version)
             result[key[0]].append(
                 s.EnrolmentPeriod(
                     source=period.source,
@@ -101,24 +139,29 @@ def load_states(
     session: Session,
     ids: Collection[uuid.UUID],
     *,
+    day: date,
+    long_absence_share: float,
     regions: dict[str, Region],
     default_region: Region,
     partner_roles: dict[uuid.UUID, frozenset[str]],
 ) -> dict[uuid.UUID, s.YouthState]:
-    """The state of each youth in `ids` (every youth gets one, also without facts)."""
+    """The state of each youth in `ids` as the rules need it on `day` (every youth gets one, also without
+    facts)."""
     ids = list(ids)
     births = {
         row.youth_id: row.birth_date
-        for row in session.execute(select(YouthProfile.__table__).where(YouthProfile.youth_id.in_(ids)))
+        for row in session.execute(select(YouthProfile.__table__).where(_among(YouthProfile.youth_id, ids, session)))
     }
-    registrations = _by_youth(session.execute(select(Registration.__table__).where(Registration.youth_id.in_(ids))))
-    absence = _by_youth(session.execute(select(AbsenceWeek.__table__).where(AbsenceWeek.youth_id.in_(ids))))
-    episodes = _by_youth(session.execute(select(Episode.__table__).where(Episode.youth_id.in_(ids))))
-    facts = _by_youth(session.execute(select(Fact.__table__).where(Fact.youth_id.in_(ids))))
+    registrations = _by_youth(
+        session.execute(select(Registration.__table__).where(_among(Registration.youth_id, ids, session)))
+    )
+    absence = _by_youth(session.execute(_absence_query(session, ids, day, long_absence_share)))
+    episodes = _by_youth(session.execute(select(Episode.__table__).where(_among(Episode.youth_id, ids, session))))
+    facts = _by_youth(session.execute(select(Fact.__table__).where(_among(Fact.youth_id, ids, session))))
     signals = _by_youth(
         session.execute(
             select(Signal.youth_id, Signal.type, Signal.dedupe_key, Signal.status, Signal.raised_on).where(
-                Signal.youth_id.in_(ids)
+                _among(Signal.youth_id, ids, session)
             )
         )
     )
@@ -126,7 +169,7 @@ def load_states(
         row.youth_id: row.partner_id
         for row in session.execute(
             select(Accountability.youth_id, Accountability.partner_id).where(
-                Accountability.youth_id.in_(ids), Accountability.until.is_(None)
+                _among(Accountability.youth_id, ids, session), Accountability.until.is_(None)
             )
         )
     }
@@ -149,7 +192,7 @@ def load_states(
                     a.week_start,
                     float(a.scheduled_hours),
                     float(a.unauthorized_hours),
-                    s.ref_of_version(a.version),
+                    a.version,
                 )
                 for a in absence.get(youth_id, ())
             ),
@@ -167,7 +210,7 @@ def load_states(
 
 
 def _episode(row: Any) -> s.Episode:
-    refs = tuple(s.ref_of_version(v) for v in (row.start_version, row.end_version) if v is not None)
+    refs = tuple(v for v in (row.start_version, row.end_version) if v is not None)
     return s.Episode(
         kind=row.kind,
         source=row.source,

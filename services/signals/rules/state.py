@@ -14,8 +14,9 @@ from functools import cached_property
 
 from services.core.calendar import Region, age_on
 
-# An event: its sequence number, or (source, CloudEvent id) for projected rows that keep only a version.
-EventRef = int | tuple[str, str]
+# An event: its sequence number, or the version "<UTC time>|<source>|<id>" of a projected row, which names the
+# event; it is parsed only for the few facts that end up as a signal's evidence.
+EventRef = int | str
 
 STARTKWALIFICATIE_LEVELS = frozenset({"havo", "vwo", "mbo-2", "mbo-3", "mbo-4", "hbo", "wo"})
 # An enrolment in hbo or wo requires a startkwalificatie (domain.md, "Startkwalificatie").

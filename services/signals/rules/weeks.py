@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import cast
 
 from services.core.calendar import Region, is_lesweek, monday_of
-from services.signals.rules.state import AbsenceWeek, YouthState
+from services.signals.rules.state import AbsenceWeek, EnrolmentPeriod, YouthState
 
 WEEK = timedelta(days=7)
 # How far back the absence rules look: a thuiszitter run can last a school year, and the risk score needs
@@ -31,8 +31,8 @@ class Lesweek:
         return self.monday + timedelta(days=6)
 
 
-def _sector_on(state: YouthState, brin: str, monday: date) -> str | None:
-    periods = [e for e in state.enrolments if e.brin == brin]
+def _sector_on(periods: list[EnrolmentPeriod], monday: date) -> str | None:
+    """The sector of the enrolment at this school on `monday` (mbo has its own calendar), else its latest."""
     for period in periods:
         if period.active_on(monday):
             return period.sector
@@ -63,11 +63,12 @@ def _lesweek_runs(state: YouthState, day: date) -> dict[str, list[list[Lesweek]]
     result: dict[str, list[list[Lesweek]]] = {}
     for brin, by_week in reports.items():
         region: Region = next(iter(by_week.values())).region
+        periods = [e for e in state.enrolments if e.brin == brin]
         sequences: list[list[Lesweek]] = [[]]
         week = min(by_week)
         while week <= last:
             reported = by_week.get(week)
-            verdict = is_lesweek(week, region, reported.scheduled if reported else None, _sector_on(state, brin, week))
+            verdict = is_lesweek(week, region, reported.scheduled if reported else None, _sector_on(periods, week))
             if verdict is None:
                 if sequences[-1]:
                     sequences.append([])
