@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, tuple_, update
+from sqlalchemy import Uuid, any_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,13 @@ class BatchRow:
     id: int
     raise_signals: bool
     evaluated: bool
+
+
+def among(column: Any, ids: Collection[uuid.UUID], session: Session) -> Any:
+    """`column IN ids`: on Postgres as `= ANY(array)`, one parameter instead of one per id (a chunk has 500)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Uuid())))
+    return column.in_(list(ids))
 
 
 def _upsert(session: Session, table: Any) -> Any:
@@ -88,7 +95,7 @@ def lock_youths(session: Session, youth_ids: Collection[uuid.UUID]) -> None:
     if session.get_bind().dialect.name != "postgresql" or not youth_ids:
         return
     session.execute(
-        select(Youth.id).where(Youth.id.in_(sorted(youth_ids))).order_by(Youth.id).with_for_update(key_share=True)
+        select(Youth.id).where(among(Youth.id, youth_ids, session)).order_by(Youth.id).with_for_update(key_share=True)
     ).all()
 
 
@@ -181,7 +188,7 @@ def escalation_candidates(
         or_(Signal.deadline < day, Signal.type == "long-term-absence"),
     )
     if youth_ids is not None:
-        query = query.where(Signal.youth_id.in_(list(youth_ids)))
+        query = query.where(among(Signal.youth_id, youth_ids, session))
     return [(r.id, r.type, r.dedupe_key, r.deadline) for r in session.execute(query)]
 
 

@@ -9,8 +9,7 @@ from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, any_, bindparam, or_, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.core.calendar import Region
@@ -26,19 +25,13 @@ from services.core.models import (
     Signal,
     YouthProfile,
 )
+from services.signals.evaluation.repository import among
 from services.signals.rules import state as s
 from services.signals.rules.weeks import HORIZON
 
 _ONE_DAY = timedelta(days=1)
 # Absence weeks read in full: 20 calendar weeks hold the look-back windows and 8 lesweken even across summer.
 RECENT_WEEKS = timedelta(days=140)
-
-
-def _among(column: Any, ids: Collection[uuid.UUID], session: Session) -> Any:
-    """`column IN ids`: on Postgres as `= ANY(array)`, one parameter instead of one per id (a chunk has 500)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Uuid())))
-    return column.in_(ids)
 
 
 def _absence_query(session: Session, ids: Collection[uuid.UUID], day: date, share: float) -> Any:
@@ -61,7 +54,7 @@ def _absence_query(session: Session, ids: Collection[uuid.UUID], day: date, shar
         AbsenceWeek.unauthorized_hours,
         AbsenceWeek.version,
     ).where(
-        _among(AbsenceWeek.youth_id, ids, session),
+        among(AbsenceWeek.youth_id, ids, session),
         week <= day,
         week >= day - HORIZON,
         or_(week >= day - RECENT_WEEKS, old_but_relevant),
@@ -82,11 +75,11 @@ def _enrolments(
     the enrolment's `education.unenrolled` end date."""
     ends = {
         (r.youth_id, r.source, r.episode_id): r
-        for r in session.execute(select(EnrolmentEnd.__table__).where(_among(EnrolmentEnd.youth_id, ids, session)))
+        for r in session.execute(select(EnrolmentEnd.__table__).where(among(EnrolmentEnd.youth_id, ids, session)))
     }
     periods = session.execute(
         select(EnrolmentPeriod.__table__)
-        .where(_among(EnrolmentPeriod.youth_id, ids, session))
+        .where(among(EnrolmentPeriod.youth_id, ids, session))
         .order_by(
             EnrolmentPeriod.youth_id, EnrolmentPeriod.source, EnrolmentPeriod.episode_id, EnrolmentPeriod.start_date
         )
@@ -150,18 +143,18 @@ def load_states(
     ids = list(ids)
     births = {
         row.youth_id: row.birth_date
-        for row in session.execute(select(YouthProfile.__table__).where(_among(YouthProfile.youth_id, ids, session)))
+        for row in session.execute(select(YouthProfile.__table__).where(among(YouthProfile.youth_id, ids, session)))
     }
     registrations = _by_youth(
-        session.execute(select(Registration.__table__).where(_among(Registration.youth_id, ids, session)))
+        session.execute(select(Registration.__table__).where(among(Registration.youth_id, ids, session)))
     )
     absence = _by_youth(session.execute(_absence_query(session, ids, day, long_absence_share)))
-    episodes = _by_youth(session.execute(select(Episode.__table__).where(_among(Episode.youth_id, ids, session))))
-    facts = _by_youth(session.execute(select(Fact.__table__).where(_among(Fact.youth_id, ids, session))))
+    episodes = _by_youth(session.execute(select(Episode.__table__).where(among(Episode.youth_id, ids, session))))
+    facts = _by_youth(session.execute(select(Fact.__table__).where(among(Fact.youth_id, ids, session))))
     signals = _by_youth(
         session.execute(
             select(Signal.youth_id, Signal.type, Signal.dedupe_key, Signal.status, Signal.raised_on).where(
-                _among(Signal.youth_id, ids, session)
+                among(Signal.youth_id, ids, session)
             )
         )
     )
@@ -169,7 +162,7 @@ def load_states(
         row.youth_id: row.partner_id
         for row in session.execute(
             select(Accountability.youth_id, Accountability.partner_id).where(
-                _among(Accountability.youth_id, ids, session), Accountability.until.is_(None)
+                among(Accountability.youth_id, ids, session), Accountability.until.is_(None)
             )
         )
     }
