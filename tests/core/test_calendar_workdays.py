@@ -23,11 +23,11 @@ from services.core.calendar import (
     ("day", "working"),
     [
         (date(2026, 4, 2), True),  # Maundy Thursday
-        (date(2026, 4, 3), True),  # Good Friday is a working day
+        (date(2026, 4, 3), False),  # Good Friday: art. 3 lid 2 (ADR 0015)
         (date(2026, 4, 5), False),  # Easter Sunday
         (date(2026, 4, 6), False),  # Easter Monday
         (date(2026, 4, 7), True),
-        (date(2025, 4, 18), True),  # Good Friday 2025
+        (date(2025, 4, 18), False),  # Good Friday 2025
         (date(2025, 4, 21), False),  # Easter Monday 2025
         (date(2025, 4, 28), True),  # the Monday after King's Day 2025 (Saturday 26 April)
         (date(2026, 4, 27), False),  # King's Day 2026, a Monday
@@ -73,11 +73,11 @@ def test_the_moveable_feasts_match_the_holidays_library() -> None:
         assert "Hemelvaartsdag" in days[easter_monday + timedelta(days=38)]
         assert "tweede Pinksterdag" in days[easter_monday + timedelta(days=49)]
         good_friday = easter_monday - timedelta(days=3)
-        assert good_friday in library  # the library lists it ...
-        assert good_friday not in days  # ... art. 3 does not
+        assert good_friday in library
+        assert "Goede Vrijdag" in days[good_friday]  # art. 3 lid 2
         fixed = {date(year, 1, 1), kings_day(year), date(year, 5, 5), date(year, 12, 25), date(year, 12, 26)}
         assert fixed <= set(days)
-        assert sum(name.count(";") + 1 for name in days.values()) == 8
+        assert sum(name.count(";") + 1 for name in days.values()) == 9
         if year >= 2014:
             assert "Koningsdag" in days[kings_day(year)]
             assert kings_day(year) in library
@@ -89,8 +89,8 @@ def test_the_moveable_feasts_match_the_holidays_library() -> None:
         (date(2026, 1, 16), 1, date(2026, 1, 19)),  # Friday + 1: over the weekend
         (date(2026, 1, 16), 5, date(2026, 1, 23)),
         (date(2026, 1, 17), 1, date(2026, 1, 19)),  # from a Saturday
-        (date(2026, 4, 2), 1, date(2026, 4, 3)),  # Good Friday counts
-        (date(2026, 4, 2), 2, date(2026, 4, 7)),  # weekend and Easter Monday skipped
+        (date(2026, 4, 2), 1, date(2026, 4, 7)),  # Good Friday, the weekend and Easter Monday skipped
+        (date(2026, 4, 2), 2, date(2026, 4, 8)),
         (date(2026, 4, 30), 3, date(2026, 5, 6)),  # 5 May 2026 skipped
         (date(2025, 12, 24), 1, date(2025, 12, 29)),  # Christmas and the weekend
         (date(2025, 12, 24), 4, date(2026, 1, 2)),  # and New Year's Day
@@ -106,7 +106,7 @@ def test_add_working_days(start: date, n: int, expected: date) -> None:
 def test_working_days_between() -> None:
     assert working_days_between(date(2026, 4, 2), date(2026, 4, 2)) == 0
     assert working_days_between(date(2026, 4, 7), date(2026, 4, 2)) == 0
-    assert working_days_between(date(2026, 4, 2), date(2026, 4, 7)) == 2
+    assert working_days_between(date(2026, 4, 2), date(2026, 4, 7)) == 1  # Good Friday and Easter Monday
     assert working_days_between(date(2025, 12, 19), date(2026, 1, 9)) == 12
     with pytest.raises(ValueError):
         add_working_days(date(2026, 1, 1), -1)

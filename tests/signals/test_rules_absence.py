@@ -181,7 +181,7 @@ def test_thuiszitter_escalates_three_months_after_the_first_week_even_before_its
     ]
     for week in weeks:
         youth.absence(week, 26)
-    # Raised late (on 2 April, while the run still goes on): its deadline is 8 April, but 5 April is 3
+    # Raised late (on 2 April, while the run still goes on): its deadline is 9 April, but 5 April is 3
     # months after the first absent week (5 January), so it is escalated on 5 April already.
     world.scan(date(2026, 4, 2))
     [signal] = of_type(world.signals(world.partners.leerplicht), "long-term-absence")

@@ -2,12 +2,14 @@
 """Working days for deadlines (spec/domain.md, "Working days"; Algemene termijnenwet art. 3).
 
 Working days are Monday to Friday except the days of art. 3 lid 1 Algemene termijnenwet: Nieuwjaarsdag, tweede
-Paasdag, Hemelvaartsdag, tweede Pinksterdag, Koningsdag, 5 mei (every year) and eerste en tweede Kerstdag.
-Goede Vrijdag is a working day. Days the government assigns by decree under art. 3 lid 2 are not modelled.
+Paasdag, Hemelvaartsdag, tweede Pinksterdag, Koningsdag, 5 mei (every year) and eerste en tweede Kerstdag, and
+Goede Vrijdag, which art. 3 lid 2 puts on a par with them. spec/domain.md calls Good Friday a working day; the law
+does not, and the law is followed (ADR 0015). Days the government assigns by decree under art. 3 lid 3 (such as
+the Friday after Ascension Day) are not modelled.
 
-The moveable feasts come from the `holidays` library (`holidays.NL`). That library also lists Good Friday,
-Easter Sunday and Whit Sunday (not in art. 3: removed) and lists Liberation Day only in lustrum years (art. 3
-names 5 May every year: added), so only the three moveable feasts are taken from it; the fixed days are set here.
+The moveable feasts come from the `holidays` library (`holidays.NL`). That library also lists Easter Sunday and
+Whit Sunday (Sundays anyway: not added) and lists Liberation Day only in lustrum years (art. 3 names 5 May every
+year: added), so only the moveable feasts of art. 3 are taken from it; the fixed days are set here.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ __all__ = [
 
 # The names holidays.NL uses (language en_US) for the three moveable feasts that art. 3 names.
 _MOVEABLE = {
+    "Good Friday": "Goede Vrijdag",
     "Easter Monday": "tweede Paasdag",
     "Ascension Day": "Hemelvaartsdag",
     "Pentecost Monday": "tweede Pinksterdag",
     "Whit Monday": "tweede Pinksterdag",
 }
-_REQUIRED = ("tweede Paasdag", "Hemelvaartsdag", "tweede Pinksterdag")
+_REQUIRED = ("Goede Vrijdag", "tweede Paasdag", "Hemelvaartsdag", "tweede Pinksterdag")
 
 
 def kings_day(year: int) -> date:
@@ -49,7 +52,7 @@ def kings_day(year: int) -> date:
 
 @lru_cache(maxsize=256)
 def termijnenwet_holidays(year: int) -> dict[date, str]:
-    """The days of art. 3 lid 1 Algemene termijnenwet in `year`, with their Dutch names."""
+    """The days of art. 3 lid 1 and 2 Algemene termijnenwet in `year`, with their Dutch names."""
     days = {
         date(year, 1, 1): "Nieuwjaarsdag",
         kings_day(year): "Koningsdag",
@@ -71,7 +74,7 @@ def termijnenwet_holidays(year: int) -> dict[date, str]:
 
 
 def is_working_day(d: date) -> bool:
-    """Monday to Friday and not a day of art. 3 Algemene termijnenwet (Good Friday is a working day)."""
+    """Monday to Friday and not a day of art. 3 lid 1 or 2 Algemene termijnenwet (Good Friday included)."""
     return d.weekday() < 5 and d not in termijnenwet_holidays(d.year)
 
 

@@ -197,7 +197,7 @@ def escalate(session: Session, signal_ids: Collection[uuid.UUID], at: datetime) 
         return []
     result = session.execute(
         update(Signal)
-        .where(Signal.id.in_(list(signal_ids)), Signal.escalated.is_(False))
+        .where(Signal.id.in_(list(signal_ids)), Signal.escalated.is_(False), Signal.status.in_(ACTIVE))
         .values(escalated=True, escalated_at=at)
         .returning(Signal.id)
     )

@@ -208,12 +208,22 @@ def evaluate_batch(session: Session, batch_id: int, day: date) -> Outcome | None
     if batch is None or batch.evaluated:
         return None
     outcome = Outcome()
+    youths = repository.batch_youths(session, batch_id)
+    # Lock the youths before dismissing: a concurrent evaluation may be raising a signal on the retracted event.
+    repository.lock_youths(session, youths)
     retracted = repository.retracted_by_batch(session, batch_id)
     outcome.dismissed += repository.dismiss_retracted(session, retracted, moment_of(day))
     if batch.raise_signals:
-        outcome.add(evaluate_youths(session, repository.batch_youths(session, batch_id), day))
+        outcome.add(evaluate_youths(session, youths, day))
     repository.mark_evaluated(session, [batch_id], utcnow())
     return outcome
+
+
+def _local_date(moment: datetime) -> date:
+    """The Amsterdam date of a stored time stamp (SQLite returns it without a zone: it is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(AMSTERDAM).date()
 
 
 def raise_stalled_handovers(session: Session, day: date) -> Outcome:
@@ -227,7 +237,7 @@ def raise_stalled_handovers(session: Session, day: date) -> Outcome:
     # 5 working days take at least 5 calendar days: only handovers requested before D - 4 can qualify.
     horizon = datetime.combine(day - timedelta(days=4), time(0, 0), AMSTERDAM)
     for handover in repository.pending_handovers(session, horizon.astimezone(UTC)):
-        requested = handover.requested_at.astimezone(AMSTERDAM).date()
+        requested = _local_date(handover.requested_at)
         if working_days_between(requested, day) < STALLED_AFTER_WORKING_DAYS:
             continue
         kind = SIGNAL_TYPES["handover-stalled"]

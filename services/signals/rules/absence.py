@@ -12,7 +12,7 @@ from services.core.calendar import add_months_clamped, is_kwalificatieplichtig, 
 from services.signals.rules.candidate import Candidate, Reason, Route
 from services.signals.rules.context import RuleContext
 from services.signals.rules.state import YouthState
-from services.signals.rules.weeks import Lesweek, lesweek_runs, week_facts
+from services.signals.rules.weeks import HORIZON, WEEK, Lesweek, lesweek_runs, week_facts
 
 WINDOW = 4
 THRESHOLD_HOURS = 16.0
@@ -72,7 +72,8 @@ def absence_16h(state: YouthState, ctx: RuleContext) -> list[Candidate]:
                 if blocked is not None and window[0].monday <= blocked:
                     continue
                 total = sum(w.unauthorized for w in window)
-                if total < THRESHOLD_HOURS or not ctx.within_lookback(window[-1].last_day):
+                # Rounded: hours with decimals (2.8 + 5.6 + 7.6) must reach 16 exactly, not 15.999999999999998.
+                if round(total, 6) < THRESHOLD_HOURS or not ctx.within_lookback(window[-1].last_day):
                     continue
                 last_monday = window[-1].monday
                 duty = obligation_reason(state, last_monday)
@@ -116,6 +117,16 @@ def _absent_runs(weeks: list[Lesweek], share: float) -> list[tuple[list[Lesweek]
     return runs
 
 
+def _older_than_horizon(state: YouthState, type_: str, run: list[Lesweek], ctx: RuleContext) -> bool:
+    """A run that reaches back to the rules' horizon may have started before it: its first week as seen now
+    is not its real first week, and would move every week. When such a run already has a signal with an
+    earlier key, it is that run: nothing new."""
+    if run[0].monday - WEEK > ctx.day - HORIZON:
+        return False
+    first = run[0].monday.isoformat()
+    return any(s.type == type_ and s.dedupe_key < first for s in state.signals)
+
+
 def _run_reason(brin: str, run: list[Lesweek], share: float) -> Reason:
     return Reason(
         "fully-absent-4-lesweken",
@@ -135,6 +146,8 @@ def long_term_absence(state: YouthState, ctx: RuleContext) -> list[Candidate]:
         for weeks in sequences:
             for run, ongoing in _absent_runs(weeks, ctx.long_absence_share):
                 if len(run) < WINDOW or not ctx.within_lookback(None if ongoing else run[-1].last_day):
+                    continue
+                if _older_than_horizon(state, "long-term-absence", run, ctx):
                     continue
                 met_on = run[WINDOW - 1].monday
                 duty = obligation_reason(state, met_on)
@@ -166,6 +179,8 @@ def absence_18plus(state: YouthState, ctx: RuleContext) -> list[Candidate]:
         for weeks in sequences:
             for run, ongoing in _absent_runs(weeks, ctx.long_absence_share):
                 if len(run) < WINDOW or not ctx.within_lookback(None if ongoing else run[-1].last_day):
+                    continue
+                if _older_than_horizon(state, "absence-18plus", run, ctx):
                     continue
                 met_on = run[WINDOW - 1].monday
                 age = state.age_on(met_on)

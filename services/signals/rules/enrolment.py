@@ -9,22 +9,27 @@ from services.core.calendar import lesweken_between, monday_of, school_year_of
 from services.signals.rules.absence import obligation_reason
 from services.signals.rules.candidate import Candidate, Reason, Route
 from services.signals.rules.context import RuleContext
-from services.signals.rules.state import YouthState
+from services.signals.rules.state import EventRef, YouthState
 
 # Two consecutive lesweken always fall within this many days, even across the summer holiday.
 _SEARCH = timedelta(days=120)
 VMBO_TRACKS = frozenset({"vmbo-bb", "vmbo-kb", "vmbo-gt"})
 
 
-def not_enrolled_since(state: YouthState, day: date) -> date | None:
+def not_enrolled_since(state: YouthState, day: date) -> tuple[date, frozenset[EventRef]] | None:
     """The first day of the current run without enrolment (the day after the last enrolment ended, or the
-    first registered day when never enrolled), or None when enrolled on `day` or the start is unknown."""
+    first registered day when never enrolled), with the events that started it (the unenrolment, or the
+    registration): retracting those dismisses the signal. None when enrolled on `day` or the start is unknown."""
     if state.enrolled_on(day):
         return None
-    ends = [e.end for e in state.enrolments if e.start <= day and e.end is not None and e.end < day]
-    if ends:
-        return max(ends) + timedelta(days=1)
-    return state.first_registered_day(day)
+    ended = [e for e in state.enrolments if e.start <= day and e.end is not None and e.end < day]
+    if ended:
+        last = max(e.end for e in ended if e.end is not None)
+        return last + timedelta(days=1), frozenset(e.refs[-1] for e in ended if e.end == last)
+    first = state.first_registered_day(day)
+    if first is None:
+        return None
+    return first, frozenset(r.ref for r in state.registrations if r.registered and r.day == first)
 
 
 def lesweken_not_enrolled(run_start: date, ctx: RuleContext) -> list[date] | None:
@@ -52,9 +57,10 @@ def absolute_absence(state: YouthState, ctx: RuleContext) -> list[Candidate]:
     if not ctx.education_data_complete:
         return []
     duty = obligation_reason(state, ctx.day)
-    run_start = not_enrolled_since(state, ctx.day)
-    if duty is None or run_start is None or state.exempted_on(ctx.day):
+    run = not_enrolled_since(state, ctx.day)
+    if duty is None or run is None or state.exempted_on(ctx.day):
         return []
+    run_start, evidence = run
     weeks = _two_lesweken(run_start, ctx)
     if weeks is None:
         return []
@@ -67,6 +73,7 @@ def absolute_absence(state: YouthState, ctx: RuleContext) -> list[Candidate]:
                 duty,
             ),
             route=Route("leerplicht"),
+            evidence=evidence,
         )
     ]
 
@@ -81,9 +88,10 @@ def no_startkwalificatie(state: YouthState, ctx: RuleContext) -> list[Candidate]
     age = state.age_on(ctx.day)
     if age is None or not 18 <= age <= 26 or state.has_startkwalificatie(ctx.day):
         return []
-    run_start = not_enrolled_since(state, ctx.day)
-    if run_start is None:
+    run = not_enrolled_since(state, ctx.day)
+    if run is None:
         return []
+    run_start, evidence = run
     weeks = _two_lesweken(run_start, ctx)
     if weeks is None:
         return []
@@ -96,6 +104,7 @@ def no_startkwalificatie(state: YouthState, ctx: RuleContext) -> list[Candidate]
                 Reason("no-startkwalificatie", {"age": age}),
             ),
             route=Route("doorstroompunt"),
+            evidence=evidence,
         )
     ]
 

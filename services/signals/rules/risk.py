@@ -34,7 +34,7 @@ def _absence_rate(state: YouthState, ctx: RuleContext, enrolment: EnrolmentPerio
     weeks = sequences[-1][-RATE_WEEKS:] if sequences else []
     scheduled = sum(w.report.scheduled for w in weeks if w.report)
     unauthorized = sum(w.unauthorized for w in weeks)
-    if scheduled <= 0 or unauthorized < RATE_SHARE * scheduled:
+    if scheduled <= 0 or round(unauthorized, 6) < round(RATE_SHARE * scheduled, 6):
         return None
     return Reason(
         "absence-rate-10",
@@ -91,7 +91,10 @@ def risk_score(state: YouthState, ctx: RuleContext) -> RiskScore | None:
     rate = _absence_rate(state, ctx, enrolment)
     if rate is not None:
         reasons.append(rate)
-    signals_this_year = [s for s in state.signals if s.type == "absence-16h" and year.contains(s.raised_on)]
+    # A dismissed signal (a false positive, a retracted fact) is no ground for a score.
+    signals_this_year = [
+        s for s in state.signals if s.type == "absence-16h" and s.status != "dismissed" and year.contains(s.raised_on)
+    ]
     if signals_this_year:
         reasons.append(
             Reason("absence-16h-this-year", {"points": 2, "raisedOn": signals_this_year[0].raised_on.isoformat()})

@@ -148,15 +148,20 @@ class YouthState:
         return registration is not None and registration.registered
 
     def age_on(self, day: date) -> int | None:
-        return None if self.birth_date is None else age_on(self.birth_date, day)
+        """Whole years on `day`; None without a birth date, or before it (a replay of an earlier date)."""
+        if self.birth_date is None or day < self.birth_date:
+            return None
+        return age_on(self.birth_date, day)
 
     def in_target_group(self, day: date) -> bool:
         """Registered, and 12 <= age < 27 when the birth date is known (domain.md, "Who and when").
 
         Without a birth date the youth stays in view for the rules that need no age; age rules do not fire.
         """
+        if not self.registered_on(day) or (self.birth_date is not None and day < self.birth_date):
+            return False
         age = self.age_on(day)
-        return self.registered_on(day) and (age is None or 12 <= age < 27)
+        return age is None or 12 <= age < 27
 
     # -- education ----------------------------------------------------------------------------------------
     @cached_property
@@ -184,8 +189,17 @@ class YouthState:
     def first_registered_day(self, day: date) -> date | None:
         """The first day of the registration that holds on `day` (the start of an inactivity run with no
         earlier activity)."""
-        current = self.registration_on(day)
-        return current.day if current is not None and current.registered else None
+        first: date | None = None
+        for registration in sorted(self.registrations, key=lambda r: (r.day, r.order)):
+            if registration.day > day:
+                break
+            if not registration.registered:
+                first = None
+            elif first is None:
+                # A later `person.registered` without a deregistration between (a move within the
+                # municipality) continues the same registration: the run start must not move with it.
+                first = registration.day
+        return first
 
     # -- episodes and facts -------------------------------------------------------------------------------
     def episodes_of(self, kind: str) -> list[Episode]:

@@ -72,7 +72,8 @@ def transition_18_care_gap(state: YouthState, ctx: RuleContext) -> list[Candidat
         if end is None or not window_first <= end <= window_last:
             continue
         gap_first, gap_last = end + timedelta(days=1), end + timedelta(days=GAP_DAYS)
-        if not ctx.fires_on(gap_last + timedelta(days=1)):
+        # "On" the day after the 30 days, and like every rule only within the look-back after that period.
+        if not ctx.fires_on(gap_last + timedelta(days=1)) or not ctx.within_lookback(gap_last):
             continue
         followed = any(
             other is not care and other.overlaps(gap_first, gap_last)
@@ -111,7 +112,10 @@ def handover_due_18(state: YouthState, ctx: RuleContext) -> list[Candidate]:
     if not ctx.fires_on(birthday):
         return []
     roles = state.accountable_roles
-    care_ends = [e for e in _jeugdwet(state) if e.end is not None and e.end <= birthday]
+    # Jeugdwet care that ends on or before the birthday, and none that goes on after it (verlengde jeugdhulp).
+    jeugdwet = _jeugdwet(state)
+    continues = any(e.active_on(birthday + timedelta(days=1)) for e in jeugdwet)
+    care_ends = [] if continues else [e for e in jeugdwet if e.end is not None and e.end <= birthday]
     if "leerplicht" in roles:
         reason = Reason("accountable-leerplicht", {"eighteenOn": birthday.isoformat()})
     elif "youth-care" in roles and care_ends:

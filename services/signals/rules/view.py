@@ -9,37 +9,63 @@ from services.core.calendar import add_months_clamped, is_kwalificatieplichtig, 
 from services.signals.rules.candidate import Candidate, Reason, Route
 from services.signals.rules.context import RuleContext
 from services.signals.rules.enrolment import lesweken_not_enrolled
-from services.signals.rules.state import YouthState
+from services.signals.rules.state import EventRef, YouthState
 
 IN_VIEW_EPISODES = ("employment", "benefit", "care", "trajectory")
 SUCCESS_OUTCOMES = frozenset({"education", "work", "education-and-work"})
 WORK_GAP_DAYS = 30
 
 
-def last_in_view_day(state: YouthState, day: date) -> date | None:
+def last_in_view(state: YouthState, day: date) -> tuple[date, frozenset[EventRef]] | None:
     """The last day on or before `day` with an enrolment, employment, benefit, care, support trajectory or
-    support contact (`day` itself when one is active), or None when there was none."""
-    days: list[date] = []
+    support contact (`day` itself when one is active), with the events that ended them that day; None when
+    there was none."""
+    found: list[tuple[date, EventRef | None]] = []
     for enrolment in state.enrolments:
         if enrolment.start <= day:
-            days.append(day if enrolment.end is None else min(enrolment.end, day))
+            found.append(
+                (day, None) if enrolment.end is None or enrolment.end >= day else (enrolment.end, enrolment.refs[-1])
+            )
     for episode in state.episodes:
-        if episode.kind in IN_VIEW_EPISODES and episode.start is not None and episode.start <= day:
-            days.append(day if episode.end is None else min(episode.end, day))
-    days += [f.day for f in state.facts_of("contact") if f.day <= day]
-    return max(days, default=None)
-
-
-def out_of_view_since(state: YouthState, day: date) -> date | None:
-    """The first day of the current run out of view, or None when in view on `day` or the start is unknown."""
-    last = last_in_view_day(state, day)
-    if last == day:
+        if episode.kind not in IN_VIEW_EPISODES or (episode.start is None and episode.end is None):
+            continue
+        if episode.start is not None and episode.start > day:
+            continue
+        if episode.end is None or episode.end >= day:
+            if episode.start is not None or episode.end is not None:
+                found.append((day, None))  # going on (an end still ahead: active now, even if its start is unknown)
+            continue
+        # Ended before `day` (its start may not be known yet: it was active at least on its last day).
+        found.append((episode.end, episode.refs[-1]))
+    found += [(f.day, f.ref) for f in state.facts_of("contact") if f.day <= day]
+    if not found:
         return None
-    return last + timedelta(days=1) if last is not None else state.first_registered_day(day)
+    last = max(d for d, _ in found)
+    return last, frozenset(ref for d, ref in found if d == last and ref is not None)
 
 
-def out_of_view_condition(state: YouthState, ctx: RuleContext) -> date | None:
-    """The run start when the `out-of-view` condition holds on D, else None (also used by the groups)."""
+def last_in_view_day(state: YouthState, day: date) -> date | None:
+    found = last_in_view(state, day)
+    return None if found is None else found[0]
+
+
+def out_of_view_since(state: YouthState, day: date) -> tuple[date, frozenset[EventRef]] | None:
+    """The first day of the current run out of view, with the events that started it; None when in view on
+    `day` or the start is unknown."""
+    last = last_in_view(state, day)
+    if last is not None and last[0] == day:
+        return None
+    if last is not None:
+        return last[0] + timedelta(days=1), last[1]
+    first = state.first_registered_day(day)
+    if first is None:
+        return None
+    return first, frozenset(r.ref for r in state.registrations if r.registered and r.day == first)
+
+
+def out_of_view_condition(state: YouthState, ctx: RuleContext) -> tuple[date, frozenset[EventRef]] | None:
+    """The run start (and its events) when the `out-of-view` condition holds on D, else None (also used by the
+    groups)."""
     birth = state.birth_date
     if not ctx.education_data_complete or birth is None:
         return None
@@ -48,10 +74,10 @@ def out_of_view_condition(state: YouthState, ctx: RuleContext) -> date | None:
         return None
     if is_leerplichtig(birth, ctx.day) or is_kwalificatieplichtig(birth, ctx.day, state.startkwalificatie_date):
         return None
-    since = out_of_view_since(state, ctx.day)
-    if since is None or (ctx.day - since).days + 1 < ctx.out_of_view_days:
+    run = out_of_view_since(state, ctx.day)
+    if run is None or (ctx.day - run[0]).days + 1 < ctx.out_of_view_days:
         return None
-    return since
+    return run
 
 
 def out_of_view(state: YouthState, ctx: RuleContext) -> list[Candidate]:
@@ -61,9 +87,10 @@ def out_of_view(state: YouthState, ctx: RuleContext) -> list[Candidate]:
     naar duurzaam werk (keeping youths up to 27 in view); spec/domain.md, `out-of-view`. Routed to the
     Doorstroompunt without a startkwalificatie, else to the municipality.
     """
-    since = out_of_view_condition(state, ctx)
-    if since is None:
+    run = out_of_view_condition(state, ctx)
+    if run is None:
         return []
+    since, evidence = run
     qualified = state.has_startkwalificatie(ctx.day)
     return [
         Candidate(
@@ -74,6 +101,7 @@ def out_of_view(state: YouthState, ctx: RuleContext) -> list[Candidate]:
                 Reason("startkwalificatie" if qualified else "no-startkwalificatie", {}),
             ),
             route=Route("municipality" if qualified else "doorstroompunt"),
+            evidence=evidence,
         )
     ]
 
@@ -89,7 +117,7 @@ def _last_activity(state: YouthState, day: date) -> tuple[date, str] | None:
         if enrolment.start <= day and enrolment.end is not None:
             ends.append((enrolment.end, "education"))
     for job in state.episodes_of("employment"):
-        if job.start is not None and job.start <= day and job.end is not None:
+        if (job.start is None or job.start <= day) and job.end is not None and job.end <= day:
             ends.append((job.end, "work"))
     return max(ends, default=None)
 
