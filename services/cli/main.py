@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import uuid
@@ -69,13 +70,18 @@ def serve(
 def worker(
     concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
     queues: Annotated[str, typer.Option(help="comma-separated queues")] = "celery",
+    hostname: Annotated[str | None, typer.Option(help="node name; default glansrijk-<pid>@<host>")] = None,
 ) -> None:
     """Run a Celery worker (needs GLANSRIJK_REDIS_URL)."""
     if get_settings().embedded:
         _fail("the worker needs GLANSRIJK_REDIS_URL; the embedded default runs tasks in-process", 2)
     from services.core.celery_app import celery_app
 
-    celery_app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--queues={queues}"])
+    # A node name per process: two workers on one host must not answer monitoring under one name.
+    name = hostname or f"glansrijk-{os.getpid()}@%h"
+    celery_app.worker_main(
+        ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--queues={queues}", f"--hostname={name}"]
+    )
 
 
 @app.command()
