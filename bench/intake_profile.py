@@ -61,7 +61,7 @@ SUB_PHASES: list[tuple[str, str, str]] = [
     ("  resolve_youths (create the new ones)", "services.intake.service", "resolve_youths"),
     ("    encrypt (Fernet, new youths)", "services.intake.service", "encrypt"),
     ("    insert_youths", "services.intake.repository", "insert_youths"),
-    ("  _stored_data (model_dump, x2 per event)", "services.intake.service", "_stored_data"),
+    ("  _stored_data (model_dump)", "services.intake.service", "_stored_data"),
     (
         "  insert_batch_and_events (outbox row + events, one statement)",
         "services.intake.repository",
@@ -94,11 +94,8 @@ def _wrapped(timer: PhaseTimer) -> Iterator[None]:
 
 
 def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> None:
-    from fastapi.responses import JSONResponse
-
     from services.core.db import session_factory
-    from services.intake import envelope, service
-    from services.intake.schemas import EventResultRead, IntakeResultRead
+    from services.intake import api, envelope, service
 
     @contextmanager
     def phase(name: str) -> Iterator[None]:
@@ -108,7 +105,7 @@ def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> Non
             with timer.phase(name):
                 yield
 
-    with phase("1 read_events (json.loads + per-event size check)"):
+    with phase("1 read_events (parse + per-event size check)"):
         raw = envelope.read_events(envelope.BATCH, raw_body, {}, 1000, 64 * 1024)
     with phase("2 authority_problem"):
         assert envelope.authority_problem(raw.events, partner) is None
@@ -122,13 +119,8 @@ def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> Non
             session.commit()
     finally:
         session.close()
-    with phase("6 response (pydantic model + JSON)"):
-        payload = IntakeResultRead(
-            accepted=result.accepted,
-            duplicates=result.duplicates,
-            results=[EventResultRead(index=r.index, id=r.id, status=r.status) for r in result.results],
-        )
-        JSONResponse(payload.model_dump(), status_code=202)
+    with phase("6 response (JSON body)"):
+        api.result_body(result)
     assert result.accepted == len(events)
 
 

@@ -12,8 +12,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from services.core.problems import InvalidParam, Problem, bad_request, pointer
@@ -30,8 +32,15 @@ RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d
 EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 CORE_ATTRIBUTES = ("specversion", "id", "source", "type", "time", "datacontenttype", "dataschema", "data")
 MAX_ID_LENGTH = 200
-# An event's size is its compact JSON; one encoder for all (json.dumps with options builds one per call).
+# An event's size is its compact JSON as the standard library writes it (ASCII, non-ASCII escaped); one encoder
+# for all (json.dumps with options builds one per call).
 _COMPACT = json.JSONEncoder(separators=(",", ":"))
+# orjson writes the same compact JSON in UTF-8 and floats without "e+" or a two-digit exponent: never more than 3
+# times shorter than _COMPACT's (a non-ASCII character is 2 to 4 bytes of UTF-8 against 6 or 12 escaped; a
+# float loses at most 2 characters of at least 3). An event within a third of the limit in orjson's bytes is
+# within the limit; only a larger one is measured exactly.
+_SIZE_FACTOR = 3
+_CORE_AND_SUBJECT = frozenset((*CORE_ATTRIBUTES, "subject"))
 
 
 @dataclass(frozen=True)
@@ -46,10 +55,17 @@ class ValidEvent:
 
 @dataclass(frozen=True)
 class RawEvents:
-    """The events of one request, with how to name a field of event i in an error."""
+    """The events of one request, with how to name a field of event i in an error.
+
+    `exact`, when set, gives the same events parsed by the standard library's `json`. The body is parsed with
+    orjson, which reads the same JSON into the same values but for integers beyond 64 bits (a float there, an
+    int in `json`): no valid event holds one (no numeric field accepts such a value), but an invalid one must be
+    reported as before, so `validate_events` reports its errors from `exact` (the failing requests only).
+    """
 
     events: list[Any]
     name_of: Callable[[int, str], str]
+    exact: Callable[[], list[Any]] | None = None
 
 
 def media_type(content_type: str | None) -> str:
@@ -70,34 +86,62 @@ def _too_large(detail: str) -> Problem:
     return Problem(413, detail)
 
 
-def _parse_json(body: bytes) -> Any:
+def _parse_json_exact(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
         raise bad_request([InvalidParam("", "the body is not valid JSON")], "The body is not valid JSON.") from None
 
 
+def _parse_json(body: bytes) -> tuple[Any, bool]:
+    """The parsed body, and whether it was parsed by `json` itself. orjson accepts no text that `json` refuses;
+    what it refuses (NaN, a BOM, lone surrogates, numbers beyond a double, another encoding) goes to `json`,
+    which answers as before."""
+    try:
+        return orjson.loads(body), False
+    except orjson.JSONDecodeError:
+        return _parse_json_exact(body), True
+
+
+def _within(event: Any, max_event: int) -> bool:
+    try:
+        if len(orjson.dumps(event)) * _SIZE_FACTOR <= max_event:
+            return True
+    except TypeError:  # an integer beyond 64 bits or a lone surrogate (parsed by `json`): measured exactly
+        pass
+    return len(_COMPACT.encode(event)) <= max_event
+
+
 def read_events(kind: str, body: bytes, headers: Mapping[str, str], max_batch: int, max_event: int) -> RawEvents:
     """Split a request body into raw events (413 for too many or too large ones)."""
     if kind == BATCH:
-        parsed = _parse_json(body)
+        parsed, exact = _parse_json(body)
         if not isinstance(parsed, list):
             raise bad_request([InvalidParam("", "a batch must be a JSON array of events")])
         if len(parsed) > max_batch:
             raise _too_large(f"A batch holds at most {max_batch} events; this one has {len(parsed)}.")
-        too_big = [i for i, e in enumerate(parsed) if len(_COMPACT.encode(e)) > max_event]
-        if too_big:
-            raise _too_large(f"Events over {max_event} bytes at indexes {too_big[:20]}.")
-        return RawEvents(parsed, lambda i, path: pointer(i) + path)
+        if not exact and not all(_within(e, max_event) for e in parsed):
+            # Near the limit, measured on what `json` reads (an integer beyond 64 bits is a float in orjson).
+            parsed, exact = _parse_json_exact(body), True
+        if exact:
+            too_big = [i for i, e in enumerate(parsed) if len(_COMPACT.encode(e)) > max_event]
+            if too_big:
+                raise _too_large(f"Events over {max_event} bytes at indexes {too_big[:20]}.")
+        return RawEvents(parsed, lambda i, path: pointer(i) + path, None if exact else lambda: _parse_json_exact(body))
     if len(body) > max_event:
         raise _too_large(f"An event may be at most {max_event} bytes.")
     if kind == STRUCTURED:
-        return RawEvents([_parse_json(body)], lambda _i, path: path)
+        parsed, exact = _parse_json(body)
+        return RawEvents([parsed], lambda _i, path: path, None if exact else lambda: [_parse_json_exact(body)])
     # Binary mode: attributes in ce-* headers, the body is `data`.
     event: dict[str, Any] = {name[3:]: value for name, value in headers.items() if name.lower().startswith("ce-")}
     event["datacontenttype"] = BINARY
-    event["data"] = _parse_json(body)
-    return RawEvents([event], _binary_name)
+    event["data"], exact = _parse_json(body)
+
+    def exact_events() -> list[Any]:
+        return [{**event, "data": _parse_json_exact(body)}]
+
+    return RawEvents([event], _binary_name, None if exact else exact_events)
 
 
 def _binary_name(_index: int, path: str) -> str:
@@ -106,7 +150,19 @@ def _binary_name(_index: int, path: str) -> str:
     return "ce-" + path.lstrip("/") if path else ""
 
 
+# The longest source SOURCE_PATTERN accepts with a 20-digit OIN: a longer one never names a holder.
+_MAX_SOURCE_LENGTH = len("urn:nld:oin:") + 20 + len(":systeem:") + 100
+# The roles that may post each type, as the role names a partner profile holds.
+_POSTERS = {name: frozenset(role.value for role in roles) for name, (_model, roles) in CATALOGUE.items()}
+
+
 def _source_holder(source: str) -> tuple[str, str] | None:
+    # A request's events mostly share one source: parsed once (only sources short enough to be valid are kept).
+    return None if len(source) > _MAX_SOURCE_LENGTH else _short_source_holder(source)
+
+
+@lru_cache(maxsize=256)
+def _short_source_holder(source: str) -> tuple[str, str] | None:
     match = SOURCE_PATTERN.match(source)
     if match is None:
         return None
@@ -119,10 +175,14 @@ def _source_holder(source: str) -> tuple[str, str] | None:
 def authority_problem(events: list[Any], partner: PartnerProfile) -> Problem | None:
     """403 when an event's source is not the partner's, or its type or BRIN is not the partner's to post."""
     refused: list[dict[str, Any]] = []
+    school_only = Role.SCHOOL in partner.roles and not partner.roles & {
+        Role.LEERPLICHT.value,
+        Role.DOORSTROOMPUNT.value,
+    }
     for index, event in enumerate(events):
         if not isinstance(event, dict):
             continue
-        reason = _refusal(event, partner)
+        reason = _refusal(event, partner, school_only)
         if reason:
             refused.append({"index": index, "reason": reason})
     if not refused:
@@ -136,7 +196,7 @@ def authority_problem(events: list[Any], partner: PartnerProfile) -> Problem | N
     )
 
 
-def _refusal(event: dict[str, Any], partner: PartnerProfile) -> str | None:
+def _refusal(event: dict[str, Any], partner: PartnerProfile, school_only: bool) -> str | None:
     source, event_type = event.get("source"), event.get("type")
     if isinstance(source, str):
         holder = _source_holder(source)
@@ -144,15 +204,11 @@ def _refusal(event: dict[str, Any], partner: PartnerProfile) -> str | None:
             return "the source belongs to another partner"
     if isinstance(event_type, str) and event_type.startswith(PREFIX):
         name = event_type[len(PREFIX) :]
-        entry = CATALOGUE.get(name)
-        if entry is not None:
-            if not partner.roles & {r.value for r in entry[1]}:
+        posters = _POSTERS.get(name)
+        if posters is not None:
+            if not partner.roles & posters:
                 return f"the partner's roles may not post {event_type}"
             data = event.get("data")
-            school_only = Role.SCHOOL in partner.roles and not partner.roles & {
-                Role.LEERPLICHT.value,
-                Role.DOORSTROOMPUNT.value,
-            }
             if name in OWN_BRIN_TYPES and school_only and isinstance(data, dict):
                 brin = data.get("brin")
                 if isinstance(brin, str) and brin not in partner.brins:
@@ -162,17 +218,26 @@ def _refusal(event: dict[str, Any], partner: PartnerProfile) -> str | None:
 
 def validate_events(raw: RawEvents) -> list[ValidEvent]:
     """Every event checked in full; one 400 listing every failing field of every event."""
-    valid: list[ValidEvent] = []
-    problems: list[InvalidParam] = []
-    for index, event in enumerate(raw.events):
-        errors: list[tuple[str, str]] = []
-        result = _validate_one(index, event, errors)
-        problems.extend(InvalidParam(raw.name_of(index, path), reason) for path, reason in errors)
-        if result is not None:
-            valid.append(result)
+    valid, problems = _validate_all(raw.events, raw.name_of)
+    if problems and raw.exact is not None:
+        # Reported from the events as `json` reads them (see RawEvents).
+        valid, problems = _validate_all(raw.exact(), raw.name_of)
     if problems:
         raise bad_request(problems, f"{len(problems)} invalid field(s); nothing was stored.")
     return valid
+
+
+def _validate_all(events: list[Any], name_of: Callable[[int, str], str]) -> tuple[list[ValidEvent], list[InvalidParam]]:
+    valid: list[ValidEvent] = []
+    problems: list[InvalidParam] = []
+    for index, event in enumerate(events):
+        errors: list[tuple[str, str]] = []
+        result = _validate_one(index, event, errors)
+        if errors:
+            problems.extend(InvalidParam(name_of(index, path), reason) for path, reason in errors)
+        if result is not None:
+            valid.append(result)
+    return valid, problems
 
 
 def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> ValidEvent | None:
@@ -203,13 +268,8 @@ def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> Vali
         errors.append(("/datacontenttype", "must be application/json"))
     if "subject" in event:
         errors.append(("/subject", "must not be present: it would carry personal data"))
-    for name, value in event.items():
-        if name in CORE_ATTRIBUTES or name == "subject":
-            continue
-        if not EXTENSION_NAME.match(name):
-            errors.append((pointer(name), "is not a valid CloudEvents attribute name"))
-        elif not isinstance(value, str | int | bool):
-            errors.append((pointer(name), "an extension attribute must be a string, integer or boolean"))
+    if not event.keys() <= _CORE_AND_SUBJECT:  # extension attributes (most events carry none)
+        _check_extensions(event, errors)
     data_model = None
     if "data" not in event:
         errors.append(("/data", "is required"))
@@ -218,6 +278,16 @@ def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> Vali
     if errors or event_id is None or source is None or event_type is None or moment is None or data_model is None:
         return None
     return ValidEvent(index, event_id, source, event_type[len(PREFIX) :], moment, data_model)
+
+
+def _check_extensions(event: dict[str, Any], errors: list[tuple[str, str]]) -> None:
+    for name, value in event.items():
+        if name in _CORE_AND_SUBJECT:
+            continue
+        if not EXTENSION_NAME.match(name):
+            errors.append((pointer(name), "is not a valid CloudEvents attribute name"))
+        elif not isinstance(value, str | int | bool):
+            errors.append((pointer(name), "an extension attribute must be a string, integer or boolean"))
 
 
 def _required_string(event: dict[str, Any], name: str, errors: list[tuple[str, str]]) -> str | None:
@@ -246,7 +316,7 @@ def _time(event: dict[str, Any], errors: list[tuple[str, str]]) -> datetime | No
 
 def _data(model: type[EventData], data: Any, errors: list[tuple[str, str]]) -> EventData | None:
     try:
-        return model.model_validate(data)
+        return model.__pydantic_validator__.validate_python(data)  # what model_validate runs, without its wrapper
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             if error["type"] == FIELD_ERRORS:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 
 BRP_RANK = 2  # person.registered: the BRP's birth date wins over any other
@@ -55,8 +56,9 @@ class StoredEvent:
     birth_date: date | None
     data: dict[str, Any]
 
-    @property
+    @cached_property
     def version(self) -> str:
+        # Computed once per event: the projection and the local ids of a request both use it.
         return version_of(self.time, self.source, self.event_id)
 
 

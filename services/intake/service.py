@@ -14,7 +14,7 @@ from services.core.dispatch import enqueue_after_commit
 from services.core.identity import encrypt, pseudonymise
 from services.intake import repository, repository_projection
 from services.intake.envelope import ValidEvent
-from services.intake.projection import StoredEvent, project, version_of
+from services.intake.projection import StoredEvent, project
 
 EVALUATE_BATCH_TASK = "signals.evaluate_batch"
 RETRACTION = "event.retracted"
@@ -69,7 +69,6 @@ def resolve_youths(session: Session, identified: list[Identified], known: dict[b
                 session,
                 [
                     {
-                        "id": uuid.uuid4(),
                         "pseudonym": pseudonym,
                         "identifier_kind": kind,
                         "identifier_ciphertext": encrypt(value),
@@ -129,6 +128,7 @@ def accept_events(
 
     results = []
     new_events: list[StoredEvent] = []
+    stored_at: dict[int, StoredEvent] = {}  # position -> the event stored now
     retracted: list[tuple[int, uuid.UUID]] = []  # (seq, youth) of new events a stored retraction names
     for position, event in enumerate(events):
         key = (event.source, event.id)
@@ -138,22 +138,20 @@ def accept_events(
             seq, flagged = stored[key]
             if flagged:
                 retracted.append((seq, youth_ids[position]))
-            new_events.append(
-                StoredEvent(
-                    seq=seq,
-                    youth_id=youth_ids[position],
-                    partner_id=partner_id,
-                    source=event.source,
-                    event_id=event.id,
-                    type=event.type,
-                    time=event.time,
-                    birth_date=event.data.person.birth_date,
-                    data=stored_data[position],
-                )
+            stored_at[position] = StoredEvent(
+                seq=seq,
+                youth_id=youth_ids[position],
+                partner_id=partner_id,
+                source=event.source,
+                event_id=event.id,
+                type=event.type,
+                time=event.time,
+                birth_date=event.data.person.birth_date,
+                data=stored_data[position],
             )
+            new_events.append(stored_at[position])
     if new_events:
-        stored_index = {key: position for key, position in fresh.items() if key in stored}
-        _project_new_events(session, new_events, retracted, events, youth_ids, partner_id, stored_index)
+        _project_new_events(session, new_events, retracted, events, stored_at)
         if raise_signals:
             enqueue_after_commit(session, EVALUATE_BATCH_TASK, batch_id)
     return AcceptResult(results, batch_id)
@@ -164,11 +162,10 @@ def _project_new_events(
     new_events: list[StoredEvent],
     retracted: list[tuple[int, uuid.UUID]],
     events: list[ValidEvent],
-    youth_ids: dict[int, uuid.UUID],
-    partner_id: uuid.UUID,
-    first_index: dict[tuple[str, str], int],
+    stored_at: dict[int, StoredEvent],
 ) -> None:
-    """`retracted`: the new events that were stored retracted (a retraction stored earlier names them)."""
+    """`retracted`: the new events that were stored retracted (a retraction stored earlier names them);
+    `stored_at`: the events stored now by their position in `events`."""
     retractions = [e for e in new_events if e.type == RETRACTION]
     flagged = list(retracted)
     if retractions:
@@ -185,34 +182,28 @@ def _project_new_events(
     projectable = [
         e for e in new_events if e.type != RETRACTION and e.seq not in flagged_seqs and e.youth_id not in replay
     ]
-    local_ids = _local_ids(events, youth_ids, partner_id, first_index)
+    local_ids = _local_ids(events, stored_at)
     repository_projection.apply_projection(session, project(projectable), local_ids)
     if replay:
         rebuild_youths(session, replay)
 
 
-def _local_ids(
-    events: list[ValidEvent],
-    youth_ids: dict[int, uuid.UUID],
-    partner_id: uuid.UUID,
-    first_index: dict[tuple[str, str], int],
-) -> list[dict[str, Any]]:
+def _local_ids(events: list[ValidEvent], stored_at: dict[int, StoredEvent]) -> list[dict[str, Any]]:
     """The newest `localId` per youth among the events this request stored (one upsert may not hit a key twice)."""
     newest: dict[uuid.UUID, dict[str, Any]] = {}
-    for key, position in first_index.items():
+    for position, stored in stored_at.items():
         local_id = events[position].data.person.local_id
         if local_id is None:
             continue
-        youth_id = youth_ids[position]
         row = {
-            "partner_id": partner_id,
-            "youth_id": youth_id,
+            "partner_id": stored.partner_id,
+            "youth_id": stored.youth_id,
             "local_id": local_id,
-            "version": version_of(events[position].time, *key),
+            "version": stored.version,
         }
-        current = newest.get(youth_id)
+        current = newest.get(stored.youth_id)
         if current is None or row["version"] > current["version"]:
-            newest[youth_id] = row
+            newest[stored.youth_id] = row
     return list(newest.values())
 
 
