@@ -275,6 +275,11 @@ def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> Vali
         errors.append(("/data", "is required"))
     elif entry is not None:
         data_model = _data(entry[0], event["data"], errors)
+    if data_model is not None and moment is not None:
+        birth = data_model.person.birth_date
+        # A birth date after the moment the partner registered the fact is a typing error, not a youth.
+        if birth is not None and birth > moment.date():
+            errors.append(("/data/person/birthDate", "must not be after the event's time"))
     if errors or event_id is None or source is None or event_type is None or moment is None or data_model is None:
         return None
     return ValidEvent(index, event_id, source, event_type[len(PREFIX) :], moment, data_model)

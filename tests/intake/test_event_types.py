@@ -233,6 +233,7 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ("support.contact", _set("data/person/bsn", 123456782), "/data/person/bsn", "valid string"),
     ("support.contact", _set("data/person/bsn", "12345678"), "/data/person/bsn", "elfproef"),
     ("support.contact", _set("data/person/birthDate", "2010-13-01"), "/data/person/birthDate", "existing calendar"),
+    ("person.registered", _set("data/person/birthDate", "2026-06-01"), "/data/person/birthDate", "after the event"),
     ("support.contact", _set("data/person/name", "Jan"), "/data/person/name", "not a known property"),
 ]
 

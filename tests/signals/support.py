@@ -41,7 +41,10 @@ class World:
             person["birthDate"] = birth.isoformat()
         since = registered or birth or date(2010, 1, 1)
         data = {"since": since.isoformat(), "districtCode": "WK050501"}
-        self.queue(self.partners.municipality, "person.registered", data, person)
+        # The BRP registers a birth on or after the day itself (intake refuses a birth date after `time`).
+        late = birth is not None and birth > date(2026, 1, 19)
+        moment = datetime.combine(birth, datetime.min.time(), UTC) + timedelta(hours=12) if late and birth else None
+        self.queue(self.partners.municipality, "person.registered", data, person, time=moment)
         return youth
 
     def queue(
