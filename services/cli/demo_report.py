@@ -108,15 +108,15 @@ def summary(outcome: Outcome, signals: Counter[str] | None) -> None:
 
     echo()
     if signals is not None:
-        echo(f"Signals raised so far: {sum(signals.values())}")
+        echo(f"Signals raised so far (as of {outcome.as_of}, read through the signals API by the partners they")
+        echo(f"are routed to): {sum(signals.values())}")
         for kind, count in sorted(signals.items()):
-            step(kind, str(count))
+            echo(f"  {kind:<24}{count}")
+        echo("  The time-driven rules (birthdays, 90 days out of view, deadlines) run daily: `glansrijk scan`.")
     else:
-        missing = "Signals" if REPORTING_ROUTE in outcome.routes else "Signals and reporting"
-        echo(
-            f"{missing} arrive with the next issues: for now those services answer only /health, /docs and "
-            "openapi.json, so no signals are raised yet."
-        )
+        echo("Signals: this build has no signals API, so no signals are raised.")
+    if REPORTING_ROUTE not in outcome.routes:
+        echo("Reporting arrives with the next issue: for now it answers only /health, /docs and openapi.json.")
 
     base = outcome.base_url
     echo()

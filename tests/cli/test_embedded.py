@@ -218,7 +218,6 @@ def postgres_youths() -> int:
 
 
 def test_demo_runs_from_nothing_and_prints_the_summary(tmp_path: Path) -> None:
-    from services.app import build_app
 
     database = tmp_path / "demo.db"
     database.write_bytes(b"")  # an old (empty) demo file is replaced
@@ -249,11 +248,8 @@ def test_demo_runs_from_nothing_and_prints_the_summary(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port.group(1)}"
     for service in ("intake", "signals", "reporting"):
         assert f"{base}/{service}/v1/docs" in out and f"{base}/{service}/v1/openapi.json" in out
-    if "/signals/v1/signals" in {getattr(r, "path", "") for r in build_app("all").routes}:
-        assert "Signals raised so far" in out
-    else:
-        assert "Signals and reporting arrive with the next issues" in out or "Signals arrive with the next" in out
-        assert "Signals raised so far" not in out
+    # Signals raised in process and read back through the signals API (how many depends on the date).
+    assert re.search(r"are routed to\): \d+$", out, re.MULTILINE), out
     keys = re.findall(r"^  \S.*\s(glk_[A-Za-z0-9_-]+)$", out, re.MULTILINE)
     assert len(keys) == 7
     assert re.search(r"^Done in \d+\.\d s\.$", out, re.MULTILINE)
