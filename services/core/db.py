@@ -96,7 +96,8 @@ def get_engine(read_only: bool = False, url: str | None = None) -> Engine:
             if read_only:
                 # Reporting reads through a session the database itself keeps read-only.
                 options["execution_options"] = {"postgresql_readonly": True}
-            engine = create_engine(url, **options)
+            # Statement parameters can hold free text (handover reasons, notes): never in an error or a log line.
+            engine = create_engine(url, hide_parameters=True, **options)
             _configure_liveness(engine)
         _engines[key] = engine
     return engine

@@ -105,9 +105,12 @@ def list_handovers(
 
 def _visible_handover(session: Session, viewer: Viewer, handover_id: str) -> Handover:
     handover = repository.get_handover(session, parse_id(handover_id, "handover"))
-    if handover is None or not (
-        viewer.chain or viewer.partner_id in (handover.from_partner_id, handover.to_partner_id)
-    ):
+    if handover is None:
+        raise not_found("handover")
+    party = viewer.partner_id in (handover.from_partner_id, handover.to_partner_id)
+    # The ketenregisseur reads only what the escalations list shows it: handovers stalled while pending.
+    stalled = viewer.chain and handover.status == "pending" and is_stalled(handover, viewer.today)
+    if not (party or stalled):
         raise not_found("handover")
     return handover
 
@@ -145,7 +148,9 @@ def override_accountability(
 ) -> AccountabilityRead:
     """`PUT /youths/{id}/accountability`: the ketenregisseur's override; pending handovers are withdrawn."""
     found = parse_id(youth_id, "youth")
-    if not repository.lock_youth(session, found):
+    # Only a youth the chain has a signal about can be assigned: the override is no way to reach (or probe for)
+    # any registered youth, whose identity its new accountable partner could then look up (ADR 0014).
+    if not repository.lock_youth(session, found) or not repository.has_signals(session, found):
         raise not_found("youth")
     _check_accountable_partner(session, body.partner_id, "/partnerId")
     current: Accountability | None = repository.current_accountability(session, found)

@@ -117,7 +117,13 @@ def youth_states(session: Session, youth_ids: Iterable[uuid.UUID], today: date) 
 
 def lock_youth(session: Session, youth_id: uuid.UUID) -> bool:
     """Lock the youth's row (False when there is none): every change of its accountability takes this lock."""
-    return session.scalar(select(Youth.id).where(Youth.id == youth_id).with_for_update()) is not None
+    # FOR NO KEY UPDATE, as the evaluation takes it: serialises accountability changes without blocking
+    # intake's inserts of events that reference the youth.
+    return session.scalar(select(Youth.id).where(Youth.id == youth_id).with_for_update(key_share=True)) is not None
+
+
+def has_signals(session: Session, youth_id: uuid.UUID) -> bool:
+    return session.scalar(select(Signal.id).where(Signal.youth_id == youth_id).limit(1)) is not None
 
 
 def youth_by_pseudonym(session: Session, pseudonym: bytes) -> uuid.UUID | None:

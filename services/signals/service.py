@@ -348,11 +348,23 @@ def visible_youth(session: Session, viewer: Viewer, youth_id: str) -> YouthSumma
     raise not_found("youth")
 
 
+# Events whose content is care, a transition plan or life-domain scores: domain.md shows those facts only to
+# youth-care, youth-coach and municipality; others see that such an event happened, not what it says.
+OTHER_DOMAIN_EVENTS = ("care.started", "care.ended", "support.transition-plan", "support.life-domains-assessed")
+
+
+def _timeline_data(event_type: str, data: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    if event_type in OTHER_DOMAIN_EVENTS and not viewer.sees_domain_facts:
+        return {}
+    # Intake strips `person` before storing; dropping it here too keeps an identifier out even if that changes.
+    return {k: v for k, v in data.items() if k != "person"}
+
+
 def get_youth(session: Session, viewer: Viewer, youth_id: str) -> YouthRead:
     summary = visible_youth(session, viewer, youth_id)
     # Intake strips `person` before storing; dropping it here too keeps an identifier out even if that changes.
     timeline = [
-        TimelineEntryRead(type=row.type, time=row.time, data={k: v for k, v in row.data.items() if k != "person"})
+        TimelineEntryRead(type=row.type, time=row.time, data=_timeline_data(row.type, row.data, viewer))
         for row in repository.timeline(session, summary.id)
     ]
     periods = [
