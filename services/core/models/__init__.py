@@ -16,6 +16,7 @@ from services.core.models.state import (
     Registration,
     YouthProfile,
 )
+from services.core.models.subscription import Subscription
 from services.core.models.youth import Youth, YouthLocalId
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Signal",
     "SignalChange",
     "SignalEvidence",
+    "Subscription",
     "Youth",
     "YouthLocalId",
     "YouthProfile",
