@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -104,11 +105,10 @@ def _parse_json(body: bytes) -> tuple[Any, bool]:
 
 
 def _within(event: Any, max_event: int) -> bool:
-    try:
+    # An integer beyond 64 bits or a lone surrogate (parsed by `json`) makes orjson refuse: measured exactly.
+    with suppress(TypeError):
         if len(orjson.dumps(event)) * _SIZE_FACTOR <= max_event:
             return True
-    except TypeError:  # an integer beyond 64 bits or a lone surrogate (parsed by `json`): measured exactly
-        pass
     return len(_COMPACT.encode(event)) <= max_event
 
 

@@ -6,9 +6,10 @@ Each works on the weekly hours a school reports, per school (BRIN), over consecu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
-from services.core.calendar import add_months_clamped, is_kwalificatieplichtig, is_leerplichtig
+from services.core.calendar import is_kwalificatieplichtig, is_leerplichtig
 from services.signals.rules.candidate import Candidate, Reason, Route
 from services.signals.rules.context import RuleContext
 from services.signals.rules.state import YouthState
@@ -117,6 +118,18 @@ def _absent_runs(weeks: list[Lesweek], share: float) -> list[tuple[list[Lesweek]
     return runs
 
 
+def _long_runs(state: YouthState, ctx: RuleContext, type_: str) -> Iterator[tuple[str, list[Lesweek]]]:
+    """Per school, the runs of 4 or more fully absent lesweken that are still going on or ended within the
+    look-back, and that are not an old run already signalled under an earlier key."""
+    for brin, sequences in lesweek_runs(state, ctx.day).items():
+        for weeks in sequences:
+            for run, ongoing in _absent_runs(weeks, ctx.long_absence_share):
+                if len(run) < WINDOW or not ctx.within_lookback(None if ongoing else run[-1].last_day):
+                    continue
+                if not _older_than_horizon(state, type_, run, ctx):
+                    yield brin, run
+
+
 def _older_than_horizon(state: YouthState, type_: str, run: list[Lesweek], ctx: RuleContext) -> bool:
     """A run that reaches back to the rules' horizon may have started before it: its first week as seen now
     is not its real first week, and would move every week. When such a run already has a signal with an
@@ -142,27 +155,20 @@ def long_term_absence(state: YouthState, ctx: RuleContext) -> list[Candidate]:
     Conditions are taken on the Monday of the run's fourth week, when the rule is first met.
     """
     found: list[Candidate] = []
-    for brin, sequences in lesweek_runs(state, ctx.day).items():
-        for weeks in sequences:
-            for run, ongoing in _absent_runs(weeks, ctx.long_absence_share):
-                if len(run) < WINDOW or not ctx.within_lookback(None if ongoing else run[-1].last_day):
-                    continue
-                if _older_than_horizon(state, "long-term-absence", run, ctx):
-                    continue
-                met_on = run[WINDOW - 1].monday
-                duty = obligation_reason(state, met_on)
-                if duty is None or state.exempted_on(met_on) or not state.enrolled_on(met_on):
-                    continue
-                found.append(
-                    Candidate(
-                        type="long-term-absence",
-                        dedupe_key=run[0].monday.isoformat(),
-                        reasons=(_run_reason(brin, run, ctx.long_absence_share), duty),
-                        route=Route("leerplicht"),
-                        evidence=frozenset(w.report.ref for w in run if w.report),
-                        escalate_from=add_months_clamped(run[0].monday, 3),
-                    )
-                )
+    for brin, run in _long_runs(state, ctx, "long-term-absence"):
+        met_on = run[WINDOW - 1].monday
+        duty = obligation_reason(state, met_on)
+        if duty is None or state.exempted_on(met_on) or not state.enrolled_on(met_on):
+            continue
+        found.append(
+            Candidate(
+                type="long-term-absence",
+                dedupe_key=run[0].monday.isoformat(),
+                reasons=(_run_reason(brin, run, ctx.long_absence_share), duty),
+                route=Route("leerplicht"),
+                evidence=frozenset(w.report.ref for w in run if w.report),
+            )
+        )
     return found
 
 
@@ -175,34 +181,28 @@ def absence_18plus(state: YouthState, ctx: RuleContext) -> list[Candidate]:
     if state.birth_date is None:
         return []
     found: list[Candidate] = []
-    for brin, sequences in lesweek_runs(state, ctx.day).items():
-        for weeks in sequences:
-            for run, ongoing in _absent_runs(weeks, ctx.long_absence_share):
-                if len(run) < WINDOW or not ctx.within_lookback(None if ongoing else run[-1].last_day):
-                    continue
-                if _older_than_horizon(state, "absence-18plus", run, ctx):
-                    continue
-                met_on = run[WINDOW - 1].monday
-                age = state.age_on(met_on)
-                upper = 26 if met_on >= EXTENDED_AGE_FROM else 22
-                enrolment = next(
-                    (e for e in state.enrolments_on(met_on) if e.brin == brin and e.sector in ("mbo", "vavo")), None
-                )
-                if age is None or not 18 <= age <= upper or enrolment is None:
-                    continue
-                if state.has_startkwalificatie(met_on):
-                    continue
-                found.append(
-                    Candidate(
-                        type="absence-18plus",
-                        dedupe_key=run[0].monday.isoformat(),
-                        reasons=(
-                            _run_reason(brin, run, ctx.long_absence_share),
-                            Reason("age-18-plus", {"age": age, "upTo": upper, "sector": enrolment.sector}),
-                            Reason("no-startkwalificatie", {"on": met_on.isoformat()}),
-                        ),
-                        route=Route("doorstroompunt"),
-                        evidence=frozenset(w.report.ref for w in run if w.report),
-                    )
-                )
+    for brin, run in _long_runs(state, ctx, "absence-18plus"):
+        met_on = run[WINDOW - 1].monday
+        age = state.age_on(met_on)
+        upper = 26 if met_on >= EXTENDED_AGE_FROM else 22
+        enrolment = next(
+            (e for e in state.enrolments_on(met_on) if e.brin == brin and e.sector in ("mbo", "vavo")), None
+        )
+        if age is None or not 18 <= age <= upper or enrolment is None:
+            continue
+        if state.has_startkwalificatie(met_on):
+            continue
+        found.append(
+            Candidate(
+                type="absence-18plus",
+                dedupe_key=run[0].monday.isoformat(),
+                reasons=(
+                    _run_reason(brin, run, ctx.long_absence_share),
+                    Reason("age-18-plus", {"age": age, "upTo": upper, "sector": enrolment.sector}),
+                    Reason("no-startkwalificatie", {"on": met_on.isoformat()}),
+                ),
+                route=Route("doorstroompunt"),
+                evidence=frozenset(w.report.ref for w in run if w.report),
+            )
+        )
     return found

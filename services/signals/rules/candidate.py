@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Literal
 
 from services.signals.rules.state import EventRef
@@ -46,5 +45,3 @@ class Candidate:
     reasons: tuple[Reason, ...]
     route: Route
     evidence: frozenset[EventRef] = field(default_factory=frozenset)
-    # Escalate by itself from this date even before the deadline (long-term-absence: 3 months, Thuiszitterspact).
-    escalate_from: date | None = None

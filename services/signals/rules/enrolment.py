@@ -43,9 +43,27 @@ def lesweken_not_enrolled(run_start: date, ctx: RuleContext) -> list[date] | Non
     return lesweken_between(first_monday, last_monday, ctx.default_region)
 
 
-def _two_lesweken(run_start: date, ctx: RuleContext) -> list[date] | None:
+def _not_enrolled_candidate(
+    state: YouthState, ctx: RuleContext, type_: str, reason: Reason, route: Route
+) -> list[Candidate]:
+    """The signal of a "not enrolled anywhere during 2 consecutive lesweken" rule, keyed by the run's first day."""
+    run = not_enrolled_since(state, ctx.day)
+    if run is None:
+        return []
+    run_start, evidence = run
     weeks = lesweken_not_enrolled(run_start, ctx)
-    return weeks[-2:] if weeks is not None and len(weeks) >= 2 else None
+    if weeks is None or len(weeks) < 2:
+        return []
+    facts = {"since": run_start.isoformat(), "lesweken": [w.isoformat() for w in weeks[-2:]]}
+    return [
+        Candidate(
+            type=type_,
+            dedupe_key=run_start.isoformat(),
+            reasons=(Reason("not-enrolled", facts), reason),
+            route=route,
+            evidence=evidence,
+        )
+    ]
 
 
 def absolute_absence(state: YouthState, ctx: RuleContext) -> list[Candidate]:
@@ -57,25 +75,9 @@ def absolute_absence(state: YouthState, ctx: RuleContext) -> list[Candidate]:
     if not ctx.education_data_complete:
         return []
     duty = obligation_reason(state, ctx.day)
-    run = not_enrolled_since(state, ctx.day)
-    if duty is None or run is None or state.exempted_on(ctx.day):
+    if duty is None or state.exempted_on(ctx.day):
         return []
-    run_start, evidence = run
-    weeks = _two_lesweken(run_start, ctx)
-    if weeks is None:
-        return []
-    return [
-        Candidate(
-            type="absolute-absence",
-            dedupe_key=run_start.isoformat(),
-            reasons=(
-                Reason("not-enrolled", {"since": run_start.isoformat(), "lesweken": [w.isoformat() for w in weeks]}),
-                duty,
-            ),
-            route=Route("leerplicht"),
-            evidence=evidence,
-        )
-    ]
+    return _not_enrolled_candidate(state, ctx, "absolute-absence", duty, Route("leerplicht"))
 
 
 def no_startkwalificatie(state: YouthState, ctx: RuleContext) -> list[Candidate]:
@@ -88,25 +90,8 @@ def no_startkwalificatie(state: YouthState, ctx: RuleContext) -> list[Candidate]
     age = state.age_on(ctx.day)
     if age is None or not 18 <= age <= 26 or state.has_startkwalificatie(ctx.day):
         return []
-    run = not_enrolled_since(state, ctx.day)
-    if run is None:
-        return []
-    run_start, evidence = run
-    weeks = _two_lesweken(run_start, ctx)
-    if weeks is None:
-        return []
-    return [
-        Candidate(
-            type="no-startkwalificatie",
-            dedupe_key=run_start.isoformat(),
-            reasons=(
-                Reason("not-enrolled", {"since": run_start.isoformat(), "lesweken": [w.isoformat() for w in weeks]}),
-                Reason("no-startkwalificatie", {"age": age}),
-            ),
-            route=Route("doorstroompunt"),
-            evidence=evidence,
-        )
-    ]
+    reason = Reason("no-startkwalificatie", {"age": age})
+    return _not_enrolled_candidate(state, ctx, "no-startkwalificatie", reason, Route("doorstroompunt"))
 
 
 def mbo_not_applied(state: YouthState, ctx: RuleContext) -> list[Candidate]:
