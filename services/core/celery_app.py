@@ -44,6 +44,7 @@ def _config() -> dict[str, Any]:
         "beat_schedule": {
             "sweep-outbox": {"task": "signals.sweep_outbox", "schedule": settings.outbox_sweep_seconds},
             "daily-scan": {"task": "signals.daily_scan", "schedule": crontab(hour=settings.daily_scan_hour, minute=0)},
+            "deliver-due": {"task": "signals.deliver_due", "schedule": 5.0},
         },
     }
 

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     retention_years: int = Field(default=5, ge=1)
     secret_rotation_hours: int = Field(default=24, ge=0)
     allow_http_webhooks: bool = False
+    # The absolute base of `dataref` URLs in delivered CloudEvents (where partners reach the signals API).
+    public_base_url: str = "http://127.0.0.1:8000"
     webhook_allowed_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
 
     # The beat's schedule: the outbox sweep (a stopped broker only delays evaluation) and the daily scan.

@@ -19,6 +19,8 @@ from services.core.db import transaction
 from services.core.dispatch import send_task
 from services.core.settings import get_settings
 from services.signals.evaluation import repository, runner
+from services.signals.webhooks import dispatch
+from services.signals.webhooks.outbox import DELIVER_DUE
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +82,11 @@ def scan_chunk(first: str, last: str, day: str) -> None:
 )
 def finish_scan(day: str) -> None:
     runner.finish_scan(date.fromisoformat(day))
+
+
+@shared_task(name=DELIVER_DUE, time_limit=900, soft_time_limit=880)
+def deliver_due() -> None:
+    """Send the webhook deliveries that are due (every few seconds from beat; embedded, after each commit that
+    wrote some). Safe to run twice at once: each claims different deliveries."""
+    if dispatch.deliver_due() == dispatch.CLAIM_LIMIT:
+        send_task(DELIVER_DUE)  # a full batch: more may be waiting

@@ -4,6 +4,7 @@
 from services.core.models.accountability import Accountability, Handover
 from services.core.models.audit import AuditEntry
 from services.core.models.base import Base
+from services.core.models.delivery import Delivery, DeliveryAttempt, YouthEventSequence
 from services.core.models.event import Event, EventBatch, Retraction
 from services.core.models.partner import ApiKey, Partner, PartnerBrin, PartnerRole
 from services.core.models.signal import Signal, SignalChange, SignalEvidence
@@ -25,6 +26,8 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "Delivery",
+    "DeliveryAttempt",
     "EnrolmentEnd",
     "EnrolmentPeriod",
     "Episode",
@@ -42,6 +45,7 @@ __all__ = [
     "SignalEvidence",
     "Subscription",
     "Youth",
+    "YouthEventSequence",
     "YouthLocalId",
     "YouthProfile",
 ]

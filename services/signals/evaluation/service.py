@@ -26,6 +26,7 @@ from services.signals.evaluation.routing import Directory
 from services.signals.rules.candidate import Candidate, Reason
 from services.signals.rules.catalogue import SIGNAL_TYPES
 from services.signals.rules.state import EventRef, ExistingSignal, YouthState
+from services.signals.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,7 @@ def _store(
         if unaccountable and directory.can_be_accountable(partner):
             accountable[youth_id] = partner
     repository.make_accountable_if_none(session, accountable, at)
+    outbox.enqueue_signal_raised(session, [r.row for r in kept])
     return [r.row["id"] for r in kept]
 
 
