@@ -60,7 +60,7 @@ def receiver() -> Iterator[Receiver]:
             self.end_headers()
 
         def log_message(self, *_args: Any) -> None:
-            pass
+            """Quiet: the test reads what the receiver got from `received`, not from stderr."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
