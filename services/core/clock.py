@@ -19,3 +19,9 @@ def today() -> date:
     """The evaluation date: `GLANSRIJK_TODAY` when set (tests, demos, replays), else today in Amsterdam."""
     fixed = get_settings().today
     return fixed if fixed is not None else datetime.now(AMSTERDAM).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The Amsterdam date of a stored time stamp (SQLite returns time stamps without a zone: they are UTC)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(AMSTERDAM).date()

@@ -29,11 +29,11 @@ from services.core.models import (
     Youth,
     YouthProfile,
 )
+from services.signals.rules.state import ACTIVE_STATUSES, STARTKWALIFICATIE_LEVELS
 
-ACTIVE = ("open", "acknowledged")
+ACTIVE = tuple(sorted(ACTIVE_STATUSES))
 SERIOUS = ("medium", "high")
-# domain.md, "Who and when": the qualifications that are a startkwalificatie.
-QUALIFICATIONS = ("havo", "vwo", "mbo-2", "mbo-3", "mbo-4", "hbo", "wo")
+QUALIFICATIONS = tuple(sorted(STARTKWALIFICATIE_LEVELS))
 RETRACTION_TYPE = "event.retracted"  # stored without the `nl.glansrijk.` prefix
 CHUNK = 500
 

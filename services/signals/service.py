@@ -10,20 +10,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
 from services.core import audit
 from services.core.auth import Caller
-from services.core.calendar import age_on, working_days_between
-from services.core.clock import AMSTERDAM, utcnow
+from services.core.calendar import age_on
+from services.core.clock import utcnow
 from services.core.identity import IdentifierKind, decrypt, passes_elfproef, pseudonymise, valid_onderwijsnummer
 from services.core.models import Handover, Signal, SignalChange
 from services.core.problems import InvalidParam, Problem, bad_request
 from services.core.scopes import Role, Scope
 from services.signals import repository
+from services.signals.rules.handovers import is_stalled as handover_stalled
+from services.signals.rules.state import HIGHER_EDUCATION
 from services.signals.schemas import (
     AccountabilityPeriodRead,
     AgeBand,
@@ -48,14 +50,12 @@ TRANSITIONS = frozenset(
 CLOSING = frozenset({"resolved", "dismissed"})
 # domain.md, "Evaluation": only these roles see the facts of reasons drawn from care, plans or life domains.
 DOMAIN_FACT_ROLES = frozenset({Role.YOUTH_CARE, Role.YOUTH_COACH, Role.MUNICIPALITY})
-HIGHER_EDUCATION = frozenset({"hbo", "wo"})
 AGE_BANDS: tuple[tuple[int, int, AgeBand], ...] = (
     (12, 15, "12-15"),
     (16, 17, "16-17"),
     (18, 22, "18-22"),
     (23, 26, "23-26"),
 )
-STALLED_AFTER_WORKING_DAYS = 5
 Relation = Literal["routed", "accountable"]
 # The (time, id) of the last row of a page: where the next page starts.
 Keyset = tuple[datetime, uuid.UUID]
@@ -318,14 +318,9 @@ def read_identity(session: Session, viewer: Viewer, youth_id: str) -> IdentityRe
     return IdentityRead(bsn=value) if kind == "bsn" else IdentityRead(onderwijsnummer=value)
 
 
-def _local_date(moment: datetime) -> date:
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(AMSTERDAM).date()
-
-
 def is_stalled(handover: Handover, today: date) -> bool:
-    """domain.md, `handover-stalled`: unanswered for 5 working days (counted from the Amsterdam date)."""
-    return working_days_between(_local_date(handover.requested_at), today) >= STALLED_AFTER_WORKING_DAYS
+    """domain.md, `handover-stalled`: the same test as the rule that raises the signal."""
+    return handover_stalled(handover.requested_at, today)
 
 
 def _listed_under_escalations(session: Session, youth_id: uuid.UUID, summary: YouthSummaryRead, today: date) -> bool:

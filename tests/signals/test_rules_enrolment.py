@@ -107,23 +107,28 @@ def test_relapse_within_12_months_after_a_successful_trajectory(world: World) ->
     assert signal["routedTo"] == world.partners.youth_coach.id
 
 
+def _transferred_to_mbo(world: World, *, earlier_dropout: bool) -> None:
+    """A youth that moved mid-year from vmbo at another school (posted by leerplicht, facts from DUO) to a first
+    mbo year: transfer (1) + first-year mbo (1), plus earlier dropout (2) when asked: 2 or 4 points."""
+    leerplicht = world.partners.leerplicht
+    youth = world.youth(date(2009, 9, 1))
+    if earlier_dropout:
+        youth.enrol(date(2023, 8, 21), track="vmbo-kb", grade=2, end=date(2024, 3, 1), brin="34CD", by=leerplicht)
+    youth.enrol(
+        date(2024, 8, 19),
+        track="vmbo-kb",
+        grade=3,
+        end=date(2025, 10, 31),
+        brin="34CD",
+        reason="transfer",
+        by=leerplicht,
+    )
+    youth.enrol(date(2025, 11, 3), sector="mbo", track="mbo-2", grade=1)
+
+
 def test_dropout_risk_fires_at_the_threshold(world: World) -> None:
-    # earlier dropout (2) + mid-year transfer (1) + first-year mbo (1) = 4 points; without the dropout, 2.
-    leerplicht = world.partners.leerplicht  # posts the enrolments at the other school (facts from DUO)
-    at_threshold = world.youth(date(2009, 9, 1))
-    below = world.youth(date(2009, 9, 1))
-    at_threshold.enrol(date(2023, 8, 21), track="vmbo-kb", grade=2, end=date(2024, 3, 1), brin="34CD", by=leerplicht)
-    for youth in (at_threshold, below):
-        youth.enrol(
-            date(2024, 8, 19),
-            track="vmbo-kb",
-            grade=3,
-            end=date(2025, 10, 31),
-            brin="34CD",
-            reason="transfer",
-            by=leerplicht,
-        )
-        youth.enrol(date(2025, 11, 3), sector="mbo", track="mbo-2", grade=1)
+    _transferred_to_mbo(world, earlier_dropout=True)  # 4 points
+    _transferred_to_mbo(world, earlier_dropout=False)  # 2 points
     world.scan(date(2026, 1, 15))
     [signal] = of_type(world.signals(world.partners.school), "dropout-risk")
     codes = {r["code"]: r["facts"] for r in signal["reasons"]}
@@ -147,18 +152,6 @@ def test_scanning_twice_raises_nothing_new(complete: World) -> None:
 def test_dropout_risk_one_point_below_the_threshold_raises_nothing(world: World) -> None:
     # The same 4-point youth as above against GLANSRIJK_RISK_THRESHOLD=5.
     world.env.setenv("GLANSRIJK_RISK_THRESHOLD", "5")
-    leerplicht = world.partners.leerplicht
-    youth = world.youth(date(2009, 9, 1))
-    youth.enrol(date(2023, 8, 21), track="vmbo-kb", grade=2, end=date(2024, 3, 1), brin="34CD", by=leerplicht)
-    youth.enrol(
-        date(2024, 8, 19),
-        track="vmbo-kb",
-        grade=3,
-        end=date(2025, 10, 31),
-        brin="34CD",
-        reason="transfer",
-        by=leerplicht,
-    )
-    youth.enrol(date(2025, 11, 3), sector="mbo", track="mbo-2", grade=1)
+    _transferred_to_mbo(world, earlier_dropout=True)
     world.scan(date(2026, 1, 15))
     assert of_type(world.signals(world.partners.school), "dropout-risk") == []

@@ -25,9 +25,9 @@ from services.core.models import (
     SignalEvidence,
     Youth,
 )
-from services.signals.rules.state import EventRef, ref_of_version
+from services.signals.rules.state import ACTIVE_STATUSES, EventRef, ref_of_version
 
-ACTIVE = ("open", "acknowledged")
+ACTIVE = tuple(sorted(ACTIVE_STATUSES))
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,6 @@ def insert_signals(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUI
         .returning(Signal.id)
     )
     return set(session.scalars(statement))
-
-
-def insert_signal(session: Session, row: dict[str, Any]) -> bool:
-    return bool(insert_signals(session, [row]))
 
 
 def insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -18,19 +18,19 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.core.calendar import add_months_clamped, add_working_days, working_days_between
-from services.core.clock import AMSTERDAM, today, utcnow
+from services.core.clock import AMSTERDAM, local_date, today, utcnow
 from services.core.settings import get_settings
 from services.signals import rules
 from services.signals.evaluation import repository, state_repository
 from services.signals.evaluation.routing import Directory
-from services.signals.rules.candidate import Candidate, Reason
+from services.signals.rules.candidate import Candidate, Reason, Route
 from services.signals.rules.catalogue import SIGNAL_TYPES
+from services.signals.rules.handovers import is_stalled
 from services.signals.rules.state import EventRef, ExistingSignal, YouthState
 from services.signals.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
-STALLED_AFTER_WORKING_DAYS = 5
 THUISZITTER_ESCALATION_MONTHS = 3
 
 
@@ -125,7 +125,11 @@ def _signal_row(
 
 
 def _store(
-    session: Session, raised: list[_Raised], directory: Directory, states: dict[uuid.UUID, YouthState], at: datetime
+    session: Session,
+    raised: list[_Raised],
+    directory: Directory,
+    accountable_now: Mapping[uuid.UUID, uuid.UUID | None],
+    at: datetime,
 ) -> list[uuid.UUID]:
     """Write the new signals, their history and evidence, and the accountability their routing gives, in a few
     set-based statements. Returns the ids actually inserted (a concurrent evaluation may have been first)."""
@@ -149,7 +153,7 @@ def _store(
     accountable: dict[uuid.UUID, uuid.UUID] = {}
     for r in kept:
         youth_id, partner = r.row["youth_id"], r.row["routed_to"]
-        unaccountable = states[youth_id].accountable_partner is None and youth_id not in accountable
+        unaccountable = accountable_now.get(youth_id) is None and youth_id not in accountable
         if unaccountable and directory.can_be_accountable(partner):
             accountable[youth_id] = partner
     repository.make_accountable_if_none(session, accountable, at)
@@ -185,7 +189,8 @@ def evaluate_youths(session: Session, youth_ids: Collection[uuid.UUID], day: dat
                 outcome.unrouted += 1
                 continue
             raised.append(_Raised(_signal_row(state.youth_id, candidate, partner, extra, day, at), candidate.evidence))
-    outcome.raised += _store(session, raised, directory, states, at)
+    holders = {youth_id: state.accountable_partner for youth_id, state in states.items()}
+    outcome.raised += _store(session, raised, directory, holders, at)
     outcome.escalated += escalate_due(session, day, youth_ids)
     return outcome
 
@@ -221,61 +226,42 @@ def evaluate_batch(session: Session, batch_id: int, day: date) -> Outcome | None
     return outcome
 
 
-def _local_date(moment: datetime) -> date:
-    """The Amsterdam date of a stored time stamp (SQLite returns it without a zone: it is UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(AMSTERDAM).date()
-
-
 def raise_stalled_handovers(session: Session, day: date) -> Outcome:
-    """`handover-stalled`: a handover unanswered for 5 working days goes to the municipality (domain.md)."""
+    """`handover-stalled`: a handover unanswered for 5 working days goes to the municipality (domain.md). It is
+    raised, stored and delivered as every other signal; the sender stays accountable meanwhile."""
     outcome = Outcome()
     directory = Directory.load(session)
-    municipality = directory.municipality
-    if municipality is None:
-        return outcome
     at = moment_of(day)
     # 5 working days take at least 5 calendar days: only handovers requested before D - 4 can qualify.
     horizon = datetime.combine(day - timedelta(days=4), time(0, 0), AMSTERDAM)
+    raised: list[_Raised] = []
+    accountable: dict[uuid.UUID, uuid.UUID | None] = {}
     for handover in repository.pending_handovers(session, horizon.astimezone(UTC)):
-        requested = _local_date(handover.requested_at)
-        if working_days_between(requested, day) < STALLED_AFTER_WORKING_DAYS:
+        if not is_stalled(handover.requested_at, day):
             continue
-        kind = SIGNAL_TYPES["handover-stalled"]
-        signal_id = uuid.uuid4()
-        reason = Reason(
-            "handover-unanswered",
-            {
-                "handoverId": str(handover.id),
-                "requestedOn": requested.isoformat(),
-                "fromPartnerId": str(handover.from_partner_id),
-                "toPartnerId": str(handover.to_partner_id),
-                "workingDays": working_days_between(requested, day),
-            },
+        requested = local_date(handover.requested_at)
+        candidate = Candidate(
+            type="handover-stalled",
+            dedupe_key=str(handover.id),
+            reasons=(
+                Reason(
+                    "handover-unanswered",
+                    {
+                        "handoverId": str(handover.id),
+                        "requestedOn": requested.isoformat(),
+                        "fromPartnerId": str(handover.from_partner_id),
+                        "toPartnerId": str(handover.to_partner_id),
+                        "workingDays": working_days_between(requested, day),
+                    },
+                ),
+            ),
+            route=Route("municipality"),
         )
-        inserted = repository.insert_signal(
-            session,
-            {
-                "id": signal_id,
-                "youth_id": handover.youth_id,
-                "type": "handover-stalled",
-                "severity": kind.severity,
-                "status": "open",
-                "dedupe_key": str(handover.id),
-                "raised_on": day,
-                "deadline": add_working_days(day, kind.deadline_working_days),
-                "escalated": False,
-                "escalated_at": None,
-                "routed_to": municipality,
-                "reasons": [reason.as_json()],
-                "created_at": at,
-            },
-        )
-        if inserted:
-            repository.insert_changes(
-                session,
-                [{"signal_id": signal_id, "at": at, "kind": "raised", "status": "open", "partner_id": municipality}],
-            )
-            outcome.raised.append(signal_id)
+        partner, extra = directory.route(candidate.route)
+        if partner is None:
+            outcome.unrouted += 1
+            continue
+        raised.append(_Raised(_signal_row(handover.youth_id, candidate, partner, extra, day, at), candidate.evidence))
+        accountable[handover.youth_id] = handover.from_partner_id
+    outcome.raised += _store(session, raised, directory, accountable, at)
     return outcome

@@ -3,7 +3,8 @@
 
 One module per rule family; each rule returns the signals that should exist on D, with reason codes and the
 facts that fired them. Routing, deduplication against stored signals, deadlines and escalation happen in
-`services.signals.evaluation`; `handover-stalled` is about a handover, not a youth's state, and lives there.
+`services.signals.evaluation`; `handover-stalled` is about a handover, not a youth's state: its test is in
+`handovers.py` and the evaluation raises it.
 """
 
 from __future__ import annotations
@@ -38,16 +39,6 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def evaluate(state: YouthState, ctx: RuleContext) -> list[Candidate]:
-    """Every candidate signal for one youth on D. Youths outside the target group raise nothing."""
-    if not state.in_target_group(ctx.day):
-        return []
-    found: list[Candidate] = []
-    for rule in RULES:
-        found.extend(rule(state, ctx))
-    return found
-
-
 __all__ = [
     "RULES",
     "Candidate",
@@ -55,7 +46,6 @@ __all__ = [
     "Route",
     "RuleContext",
     "YouthState",
-    "evaluate",
     "out_of_view_condition",
     "risk_score",
 ]

@@ -44,11 +44,6 @@ def last_in_view(state: YouthState, day: date) -> tuple[date, frozenset[EventRef
     return last, frozenset(ref for d, ref in found if d == last and ref is not None)
 
 
-def last_in_view_day(state: YouthState, day: date) -> date | None:
-    found = last_in_view(state, day)
-    return None if found is None else found[0]
-
-
 def out_of_view_since(state: YouthState, day: date) -> tuple[date, frozenset[EventRef]] | None:
     """The first day of the current run out of view, with the events that started it; None when in view on
     `day` or the start is unknown."""
