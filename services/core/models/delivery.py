@@ -43,6 +43,8 @@ class Delivery(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
     status: Mapped[str] = mapped_column(String(16))  # pending | succeeded | failed | skipped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts since the delivery was (re)started: a replay starts the retry schedule over, `attempts` counts all.
+    round_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     last_attempt_at: Mapped[datetime | None]

@@ -35,5 +35,7 @@ class Subscription(Base):
     secret: Mapped[bytes] = mapped_column(LargeBinary)
     previous_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     previous_secret_expires_at: Mapped[datetime | None]
+    # The first failed attempt since the last success: failing for 5 days disables the subscription (`failing`).
+    failing_since: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
