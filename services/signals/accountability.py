@@ -35,6 +35,7 @@ from services.signals.service import (
     visible_youth,
     youth_summaries,
 )
+from services.signals.webhooks import events
 
 WITHDRAWN_BY_OVERRIDE = "Withdrawn: the ketenregisseur assigned the youth's accountability."
 
@@ -80,6 +81,7 @@ def request_handover(session: Session, viewer: Viewer, youth_id: str, body: Hand
         reason=body.reason,
         now=utcnow(),
     )
+    events.handover_requested(session, handover)
     viewer.audit(session, [summary.id], "change")
     return _handover_read(handover)
 
@@ -139,6 +141,16 @@ def answer_handover(session: Session, viewer: Viewer, handover_id: str, body: Ha
             session, handover.youth_id, handover.to_partner_id, now=now, cause="handover", handover_id=handover.id
         )
     repository.answer_handover(session, handover, status=body.status, reason=body.reason, now=now)
+    events.handovers_answered(session, [handover], now)
+    if body.status == "accepted":
+        events.accountability_changed(
+            session,
+            handover.youth_id,
+            previous=handover.from_partner_id,
+            current=handover.to_partner_id,
+            at=now,
+            handover_id=handover.id,
+        )
     viewer.audit(session, [handover.youth_id], "change")
     return _handover_read(handover)
 
@@ -159,8 +171,11 @@ def override_accountability(
         viewer.audit(session, [found], "read")
     else:
         now = utcnow()
-        repository.withdraw_pending_handovers(session, found, now=now, reason=WITHDRAWN_BY_OVERRIDE)
+        withdrawn = repository.withdraw_pending_handovers(session, found, now=now, reason=WITHDRAWN_BY_OVERRIDE)
         row = repository.replace_accountable(session, found, body.partner_id, now=now, cause="override")
+        events.handovers_answered(session, withdrawn, now)
+        previous = current.partner_id if current is not None else None
+        events.accountability_changed(session, found, previous=previous, current=body.partner_id, at=now)
         viewer.audit(session, [found], "change")
     return AccountabilityRead(youth_id=found, partner_id=row.partner_id, since=row.since, cause=row.cause)
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.core.http import ServiceApi, health_router
-from services.signals.routes import chain, handovers, signals, subscriptions, youths
+from services.signals.routes import chain, deliveries, handovers, signals, subscriptions, youths
 
 router = APIRouter(prefix="/signals/v1", redirect_slashes=False)
 router.include_router(health_router())
-for sub_router in (signals.router, youths.router, handovers.router, chain.router, subscriptions.router):
-    router.include_router(sub_router)
+for module in (signals, youths, handovers, chain, subscriptions, deliveries):
+    router.include_router(module.router)
 
 SERVICE = ServiceApi(
     name="signals",

@@ -338,12 +338,13 @@ def answer_handover(session: Session, handover: Handover, *, status: str, reason
     session.flush()
 
 
-def withdraw_pending_handovers(session: Session, youth_id: uuid.UUID, *, now: datetime, reason: str) -> None:
-    session.execute(
-        update(Handover)
-        .where(Handover.youth_id == youth_id, Handover.status == "pending")
-        .values(status="withdrawn", answered_at=now, answer_reason=reason)
-    )
+def withdraw_pending_handovers(session: Session, youth_id: uuid.UUID, *, now: datetime, reason: str) -> list[Handover]:
+    """The youth's pending handovers become `withdrawn`; returns them (their parties are told)."""
+    handovers = pending_handovers(session, youth_id)
+    for handover in handovers:
+        handover.status, handover.answered_at, handover.answer_reason = "withdrawn", now, reason
+    session.flush()
+    return handovers
 
 
 def list_handovers(

@@ -41,6 +41,7 @@ from services.signals.schemas import (
     YouthSearchCreate,
     YouthSummaryRead,
 )
+from services.signals.webhooks import events
 
 ACTIVE = frozenset(repository.ACTIVE)
 # interface.md, "Signals": every other change, including to the current status, is a 409.
@@ -260,15 +261,17 @@ def change_signal(session: Session, viewer: Viewer, signal_id: str, change: Sign
     if (signal.status, change.status) not in TRANSITIONS:
         raise Problem(409, f"A signal that is {signal.status} cannot become {change.status}.")
     reason = change.reason
+    now = utcnow()
     repository.record_status_change(
         session,
         signal,
         status=change.status,
         partner_id=viewer.partner_id,
-        now=utcnow(),
+        now=now,
         reason_code=reason.code if reason is not None else None,
         note=reason.note if reason is not None else None,
     )
+    events.signals_status_changed(session, [signal.id], now)
     viewer.audit(session, [signal.youth_id], "change")
     return signal_reads(session, viewer, [signal], {youth.id: youth})[0]
 

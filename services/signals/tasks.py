@@ -86,7 +86,8 @@ def finish_scan(day: str) -> None:
 
 @shared_task(name=DELIVER_DUE, time_limit=900, soft_time_limit=880)
 def deliver_due() -> None:
-    """Send the webhook deliveries that are due (every few seconds from beat; embedded, after each commit that
-    wrote some). Safe to run twice at once: each claims different deliveries."""
-    if dispatch.deliver_due() == dispatch.CLAIM_LIMIT:
-        send_task(DELIVER_DUE)  # a full batch: more may be waiting
+    """Send the webhook deliveries that are due (every few seconds from beat, and after each commit that wrote
+    some). Safe to run twice at once: each claims different deliveries."""
+    _, more = dispatch.deliver_due()
+    if more:
+        send_task(DELIVER_DUE)  # the time budget ran out with deliveries still due: carry on in a new task

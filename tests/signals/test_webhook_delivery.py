@@ -5,12 +5,9 @@ sends it, signed, to a real receiver on 127.0.0.1 (interface.md, "Webhooks")."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,6 +21,7 @@ from services.core.dispatch import wait_for_tasks
 from services.core.models import Delivery, DeliveryAttempt, Signal, Subscription
 from services.core.settings import reset_settings
 from services.signals import tasks
+from tests.signals.receiver import Receiver, running_receiver
 from tests.signals.support import World
 
 RAISED = "nl.glansrijk.signal.raised"
@@ -32,43 +30,20 @@ WEEKS = (date(2026, 1, 12), date(2026, 1, 19), date(2026, 1, 26), date(2026, 2, 
 FOLLOWED = "absence-16h"
 
 
-@dataclass
-class Receiver:
-    """An HTTP server on 127.0.0.1: records the requests about the followed signal, answers them from a script
-    (then 200); every other request gets 200."""
-
-    answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
-    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-    url: str = ""
+def _followed(event: dict[str, Any]) -> bool:
+    return bool(event["data"].get("signalType") == FOLLOWED)
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    received = Receiver()
+    with running_receiver() as received:
+        received.scripted = _followed
+        yield received
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            status, headers = 200, {}
-            if json.loads(body)["data"]["signalType"] == FOLLOWED:
-                received.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                status, headers = received.answers.pop(0) if received.answers else (200, {})
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
 
-        def log_message(self, *_args: Any) -> None:
-            """Quiet: the test reads what the receiver got from `received`, not from stderr."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    received.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    yield received
-    server.shutdown()
-    server.server_close()
+def _requests(receiver: Receiver) -> list[tuple[str, dict[str, str], bytes]]:
+    """What the receiver got about the followed signal: (path, headers, body)."""
+    return [(r.path, r.headers, r.body) for r in receiver.requests if _followed(r.event)]
 
 
 def _subscribe(world: World, url: str, **fields: Any) -> dict[str, Any]:
@@ -118,7 +93,7 @@ def test_a_raised_signal_is_delivered_signed(world: World, receiver: Receiver) -
     [delivery] = _deliveries()
     assert delivery.status == "succeeded"
     assert delivery.attempts == 1
-    [(path, headers, body)] = receiver.requests
+    [(path, headers, body)] = _requests(receiver)
     assert path == "/hook"
     assert headers["content-type"] == "application/cloudevents+json"
     assert headers["webhook-id"] == str(delivery.id)
@@ -148,7 +123,7 @@ def test_a_raised_signal_is_delivered_signed(world: World, receiver: Receiver) -
     }
     # Running the task again sends nothing more: the delivery succeeded.
     assert tasks.deliver_due.run() is None
-    assert len(receiver.requests) == 1
+    assert len(_requests(receiver)) == 1
     [attempt] = _attempts(delivery.id)
     assert attempt.http_status == 200
     assert attempt.error_class is None
@@ -162,14 +137,14 @@ def test_a_failure_is_retried_with_the_same_webhook_id(world: World, receiver: R
     [delivery] = _deliveries()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     tasks.deliver_due()  # not due yet: the retry is scheduled about 5 s later
-    assert len(receiver.requests) == 1
+    assert len(_requests(receiver)) == 1
     _make_due()
     tasks.deliver_due()
 
     [delivery] = _deliveries()
     assert (delivery.status, delivery.attempts) == ("succeeded", 2)
     assert [a.http_status for a in _attempts(delivery.id)] == [500, 200]
-    assert [headers["webhook-id"] for _, headers, _ in receiver.requests] == [str(delivery.id)] * 2
+    assert [headers["webhook-id"] for _, headers, _ in _requests(receiver)] == [str(delivery.id)] * 2
 
 
 def test_410_disables_the_subscription(world: World, receiver: Receiver) -> None:
@@ -192,7 +167,7 @@ def test_a_redirect_is_a_failure_and_not_followed(world: World, receiver: Receiv
 
     [delivery] = _deliveries()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
-    assert [path for path, _, _ in receiver.requests] == ["/hook"]
+    assert [path for path, _, _ in _requests(receiver)] == ["/hook"]
     [attempt] = _attempts(delivery.id)
     assert (attempt.http_status, attempt.error_class) == (302, "redirect")
 
@@ -205,7 +180,7 @@ def test_during_a_rotation_both_secrets_sign(world: World, receiver: Receiver) -
     assert rotated.status_code == 200, rotated.text
     _raise_absence_signal(world)
 
-    [(_, headers, body)] = receiver.requests
+    [(_, headers, body)] = _requests(receiver)
     signatures = headers["webhook-signature"].split(" ")
     assert len(signatures) == 2
     for secret, signature in zip((rotated.json()["secret"], subscription["secret"]), signatures, strict=True):

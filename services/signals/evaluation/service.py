@@ -27,7 +27,7 @@ from services.signals.rules.candidate import Candidate, Reason, Route
 from services.signals.rules.catalogue import SIGNAL_TYPES
 from services.signals.rules.handovers import is_stalled
 from services.signals.rules.state import EventRef, ExistingSignal, YouthState
-from services.signals.webhooks import outbox
+from services.signals.webhooks import events
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def _store(
         if unaccountable and directory.can_be_accountable(partner):
             accountable[youth_id] = partner
     repository.make_accountable_if_none(session, accountable, at)
-    outbox.enqueue_signal_raised(session, [r.row for r in kept])
+    events.signals_raised(session, [r.row for r in kept])
     return [r.row["id"] for r in kept]
 
 
@@ -206,7 +206,10 @@ def escalate_due(session: Session, day: date, youth_ids: Collection[uuid.UUID] |
             first_week = date.fromisoformat(dedupe_key)
             if day >= add_months_clamped(first_week, THUISZITTER_ESCALATION_MONTHS):
                 due.append(signal_id)
-    return repository.escalate(session, due, moment_of(day))
+    at = moment_of(day)
+    escalated = repository.escalate(session, due, at)
+    events.signals_escalated(session, escalated, at)
+    return escalated
 
 
 def evaluate_batch(session: Session, batch_id: int, day: date) -> Outcome | None:
@@ -219,7 +222,9 @@ def evaluate_batch(session: Session, batch_id: int, day: date) -> Outcome | None
     # Lock the youths before dismissing: a concurrent evaluation may be raising a signal on the retracted event.
     repository.lock_youths(session, youths)
     retracted = repository.retracted_by_batch(session, batch_id)
-    outcome.dismissed += repository.dismiss_retracted(session, retracted, moment_of(day))
+    dismissed = repository.dismiss_retracted(session, retracted, moment_of(day))
+    events.signals_status_changed(session, dismissed, moment_of(day))
+    outcome.dismissed += dismissed
     if batch.raise_signals:
         outcome.add(evaluate_youths(session, youths, day))
     repository.mark_evaluated(session, [batch_id], utcnow())

@@ -8,17 +8,19 @@ a delivered type is refused at registration, so a typo does not silently subscri
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal, get_args
 
 PREFIX = "nl.glansrijk."
 WILDCARD = "*"
-EVENT_TYPES: tuple[str, ...] = (
+EventType = Literal[
     "nl.glansrijk.signal.raised",
     "nl.glansrijk.signal.escalated",
     "nl.glansrijk.signal.status-changed",
     "nl.glansrijk.handover.requested",
     "nl.glansrijk.handover.answered",
     "nl.glansrijk.accountability.changed",
-)
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 MAX_FILTER_LENGTH = 100
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from services.core.clock import utcnow
 from services.core.identity import decrypt, encrypt
@@ -44,7 +45,18 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def signing_secrets(subscription: Subscription, now: datetime | None = None) -> list[str]:
+class Secrets(Protocol):
+    """What signs: a subscription, or the dispatcher's copy of one (`Claimed`)."""
+
+    @property
+    def secret(self) -> bytes: ...
+    @property
+    def previous_secret(self) -> bytes | None: ...
+    @property
+    def previous_secret_expires_at(self) -> datetime | None: ...
+
+
+def signing_secrets(subscription: Secrets, now: datetime | None = None) -> list[str]:
     """The secrets that sign a delivery now: the current one first, then the previous one within its grace."""
     valid = [decrypt(subscription.secret)]
     expires = subscription.previous_secret_expires_at

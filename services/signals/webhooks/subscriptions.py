@@ -48,7 +48,8 @@ def _with_secret(subscription: Subscription, secret: str) -> SubscriptionSecretR
     return SubscriptionSecretRead(**_read(subscription).model_dump(), secret=secret)
 
 
-def _own(session: Session, caller: Caller, subscription_id: str) -> Subscription:
+def own(session: Session, caller: Caller, subscription_id: str) -> Subscription:
+    """The caller's own subscription; any other id (unknown, malformed, another partner's) is a 404."""
     try:
         key = uuid.UUID(subscription_id)
     except ValueError:
@@ -74,6 +75,7 @@ def create(session: Session, caller: Caller, body: SubscriptionCreate, origin: s
         description=body.description,
         status="active",
         disabled_reason=None,
+        failing_since=None,
         auth_token=encrypt(body.auth_token) if body.auth_token is not None else None,
         created_at=now,
         updated_at=now,
@@ -93,13 +95,13 @@ def list_subscriptions(
 
 
 def get(session: Session, caller: Caller, subscription_id: str) -> SubscriptionRead:
-    return _read(_own(session, caller, subscription_id))
+    return _read(own(session, caller, subscription_id))
 
 
 def update(
     session: Session, caller: Caller, subscription_id: str, change: SubscriptionUpdate
 ) -> SubscriptionRead | SubscriptionSecretRead:
-    subscription = _own(session, caller, subscription_id)
+    subscription = own(session, caller, subscription_id)
     sent = change.model_fields_set
     nulls = [
         InvalidParam(f"/{name}", "May not be null.")
@@ -119,7 +121,7 @@ def update(
         subscription.auth_token = encrypt(change.auth_token) if change.auth_token is not None else None
     if change.status == "active":
         # Re-enabling clears why it was disabled; the dispatcher starts over with the next event.
-        subscription.status, subscription.disabled_reason = "active", None
+        subscription.status, subscription.disabled_reason, subscription.failing_since = "active", None, None
     elif change.status == "disabled" and subscription.status != "disabled":
         subscription.status, subscription.disabled_reason = "disabled", None  # paused by the partner itself
     subscription.updated_at = now
@@ -129,7 +131,7 @@ def update(
 
 
 def rotate_secret(session: Session, caller: Caller, subscription_id: str) -> SubscriptionSecretRead:
-    subscription = _own(session, caller, subscription_id)
+    subscription = own(session, caller, subscription_id)
     now = utcnow()
     secret = signing.set_new_secret(subscription, now, rotating=True)
     subscription.updated_at = now
@@ -138,4 +140,4 @@ def rotate_secret(session: Session, caller: Caller, subscription_id: str) -> Sub
 
 
 def delete(session: Session, caller: Caller, subscription_id: str) -> None:
-    repository.remove(session, _own(session, caller, subscription_id))
+    repository.remove(session, own(session, caller, subscription_id))
