@@ -98,7 +98,9 @@ def _credentials(request: Request) -> tuple[str, uuid.UUID | None]:
     raise _unauthorized("An API key is required: Authorization: Bearer <key>.")
 
 
-def authenticate(request: Request, session: Session) -> Caller:
+def authenticate(request: Request, session: Session, *, touch: bool = True) -> Caller:
+    """The caller of `request`; `touch=False` for a read-only session (reporting), which may not write
+    `last_used_at`."""
     plain, claimed_id = _credentials(request)
     key = repository.find_key_for_auth(session, hash_key(plain))
     now = utcnow()
@@ -113,7 +115,7 @@ def authenticate(request: Request, session: Session) -> Caller:
     if partner is None:
         raise _unauthorized("The API key's partner no longer exists.")
     last_used = key.last_used_at
-    if last_used is None or _aware(last_used) < now - LAST_USED_RESOLUTION:
+    if touch and (last_used is None or _aware(last_used) < now - LAST_USED_RESOLUTION):
         repository.touch_key(session, key.id, now)
     return Caller(key_id=key.id, scopes=frozenset(key.scopes), partner=partner)
 

@@ -13,7 +13,7 @@ from services.core.db import dispose_engines
 from services.core.settings import get_settings
 
 # Task modules are named as strings, so intake never imports signal code.
-TASK_MODULES: list[str] = ["services.signals.tasks"]
+TASK_MODULES: list[str] = ["services.signals.tasks", "services.reporting.tasks"]
 
 
 def _config() -> dict[str, Any]:
@@ -45,6 +45,11 @@ def _config() -> dict[str, Any]:
             "sweep-outbox": {"task": "signals.sweep_outbox", "schedule": settings.outbox_sweep_seconds},
             "daily-scan": {"task": "signals.daily_scan", "schedule": crontab(hour=settings.daily_scan_hour, minute=0)},
             "deliver-due": {"task": "signals.deliver_due", "schedule": 5.0},
+            # After the daily scan, so that the day's signals are in the month-end snapshots.
+            "reporting-refresh": {
+                "task": "reporting.refresh",
+                "schedule": crontab(hour=(settings.daily_scan_hour + 1) % 24, minute=30),
+            },
         },
     }
 

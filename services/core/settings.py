@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     long_absence_share: float = Field(default=0.9, gt=0, le=1)
     disclosure_k: int = Field(default=10, ge=1)
     rounding_base: int = Field(default=5, ge=1)
+    # Targets of the reporting indicators, a JSON object of indicator code to number (the programme's goals).
+    reporting_targets: dict[str, float] = Field(default_factory=dict)
     retention_years: int = Field(default=5, ge=1)
     secret_rotation_hours: int = Field(default=24, ge=0)
     allow_http_webhooks: bool = False

@@ -6,9 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.core.http import ServiceApi, health_router
+from services.reporting.routes import indicators
 
 router = APIRouter(prefix="/reporting/v1", redirect_slashes=False)
 router.include_router(health_router())
+for sub_router in (indicators.router,):
+    router.include_router(sub_router)
 
 SERVICE = ServiceApi(
     name="reporting",
@@ -16,4 +19,8 @@ SERVICE = ServiceApi(
     title="Glansrijk reporting",
     description="Chain indicators, groups and baselines as JSON, CSV and OData, with disclosure control.",
     router=router,
+    tags=[
+        {"name": "indicators", "description": "The indicator catalogue and observations per whole period."},
+        {"name": "groups", "description": "Youths per group (in view, out of view, at risk) on a month-end."},
+    ],
 )

@@ -6,7 +6,14 @@ from services.core.models.audit import AuditEntry
 from services.core.models.base import Base
 from services.core.models.delivery import Delivery, DeliveryAttempt, YouthEventSequence
 from services.core.models.event import Event, EventBatch, Retraction
+from services.core.models.measurement import Measurement, MeasurementValue
 from services.core.models.partner import ApiKey, Partner, PartnerBrin, PartnerRole
+from services.core.models.report import (
+    ReportingMonthCell,
+    ReportingMonthEnd,
+    ReportingWatermark,
+    ReportingYouthMonth,
+)
 from services.core.models.signal import Signal, SignalChange, SignalEvidence
 from services.core.models.state import (
     AbsenceWeek,
@@ -35,10 +42,16 @@ __all__ = [
     "EventBatch",
     "Fact",
     "Handover",
+    "Measurement",
+    "MeasurementValue",
     "Partner",
     "PartnerBrin",
     "PartnerRole",
     "Registration",
+    "ReportingMonthCell",
+    "ReportingMonthEnd",
+    "ReportingWatermark",
+    "ReportingYouthMonth",
     "Retraction",
     "Signal",
     "SignalChange",

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Population indicators on hand-made youths: the right answers are worked out here, by hand.
+
+Month-end 31 January 2026. Ages count whole years; a birthday counts from that day on.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.factories import TestPartner
+from tests.reporting.support import ReportWorld, cell
+
+JAN = {"period": "month", "from": "2026-01-01", "to": "2026-01-31"}
+
+
+def test_participation_and_neet_with_age_bands_at_a_birthday(world: ReportWorld, reader: TestPartner) -> None:
+    world.exact()
+    a = world.resident(date(2010, 1, 31))  # 16 on the day itself: 16-17, counted among 16-26
+    a.enrol(date(2025, 8, 18), sector="vo", track="havo", grade=4)
+    world.resident(date(2010, 2, 1))  # 16 one day later: still 15 on 31 January, 12-15, not among 16-26
+    c = world.resident(date(2003, 1, 31))  # 23 that day: 23-26
+    c.job(date(2025, 9, 1))
+    world.resident(date(1999, 2, 1))  # 26 (27 tomorrow): 23-26, neither enrolled nor employed
+    world.resident(date(1999, 1, 31))  # 27 that day: outside the target group
+    world.resident(date(2008, 2, 29))  # 17: 16-17, neither
+    h = world.resident(date(2005, 6, 15))  # 20: 18-22, enrolled in mbo
+    h.enrol(date(2025, 9, 1), sector="mbo", track="mbo-2", grade=1)
+    world.refresh(date(2026, 2, 1), date(2026, 1, 31))
+
+    participation = world.observations(reader, "participation-rate", **JAN, by="ageBand")
+    # 16-26: a, c, the 26-year-old, the 17-year-old, h = 5; enrolled or employed: a, c, h = 3.
+    assert cell(participation, ageBand="T001") | {} == {
+        "period": "2026MM01",
+        "periodStart": "2026-01-01",
+        "ageBand": "T001",
+        "value": 60.0,
+        "numerator": 3,
+        "denominator": 5,
+        "suppressed": False,
+    }
+    assert (cell(participation, ageBand="16-17")["numerator"], cell(participation, ageBand="16-17")["denominator"]) == (
+        1,
+        2,
+    )
+    assert cell(participation, ageBand="23-26")["denominator"] == 2
+    assert cell(participation, ageBand="18-22")["value"] == 100.0
+    # Nobody aged 12-15 is among 16-26: a denominator 0 is below any k, so the cell is suppressed. (The BRP
+    # always gives a birth date, so a registered youth is never `unknown`.)
+    for band in ("12-15", "unknown"):
+        assert cell(participation, ageBand=band) | {} == cell(participation, ageBand=band) | {
+            "value": None,
+            "numerator": None,
+            "denominator": None,
+            "suppressed": True,
+        }
+
+    neet = world.observations(reader, "neet-rate", **JAN)
+    assert [(r["value"], r["numerator"], r["denominator"]) for r in neet] == [(40.0, 2, 5)]
+
+    # By the sector of the current enrolment: a in vo, h in mbo, the other three of 16-26 in none.
+    groups = world.observations(reader, "participation-rate", **JAN, by="sector")
+    assert cell(groups, sector="mbo")["denominator"] == 1
+    assert cell(groups, sector="vo")["denominator"] == 1
+    assert cell(groups, sector="none")["denominator"] == 3
