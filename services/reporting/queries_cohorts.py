@@ -46,13 +46,14 @@ def plus_months(session: Session, column: Any, months: int) -> Any:
 
 
 def enrolled_on(youth: Any, day: Any) -> Any:
+    period, end = aliased(EnrolmentPeriod), aliased(EnrolmentEnd)
     ended = exists().where(
-        EnrolmentEnd.youth_id == EnrolmentPeriod.youth_id,
-        EnrolmentEnd.source == EnrolmentPeriod.source,
-        EnrolmentEnd.episode_id == EnrolmentPeriod.episode_id,
-        EnrolmentEnd.end_date < day,
+        end.youth_id == period.youth_id,
+        end.source == period.source,
+        end.episode_id == period.episode_id,
+        end.end_date < day,
     )
-    return exists().where(EnrolmentPeriod.youth_id == youth, EnrolmentPeriod.start_date <= day, ~ended)
+    return exists().where(period.youth_id == youth, period.start_date <= day, ~ended)
 
 
 def employed_on(youth: Any, day: Any) -> Any:
