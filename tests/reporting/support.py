@@ -4,12 +4,18 @@ reporting API."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy import select
+
+from services.core.db import transaction
+from services.core.models import Accountability, Handover, Signal, SignalChange, YouthProfile
 from services.core.settings import reset_settings
 from services.reporting.tasks import run_refresh
+from services.signals.rules.catalogue import SIGNAL_TYPES
 from tests.factories import TestPartner, bsn
 from tests.signals.support import World, Youth
 
@@ -53,3 +59,81 @@ def cell(items: list[dict[str, Any]], **match: str) -> dict[str, Any]:
     found = [item for item in items if all(item.get(k) == v for k, v in match.items())]
     assert len(found) == 1, (match, found)
     return found[0]
+
+
+def youth_id_born(birth: date) -> uuid.UUID:
+    """The internal id of the one youth with this birth date (tests give each youth its own)."""
+    with transaction(read_only=True) as session:
+        return session.scalars(select(YouthProfile.youth_id).where(YouthProfile.birth_date == birth)).one()
+
+
+def utc(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), UTC)
+
+
+def put_signal(
+    youth_id: uuid.UUID,
+    type_: str,
+    routed_to: str,
+    raised_on: date,
+    deadline: date,
+    *,
+    acknowledged: date | None = None,
+    closed: tuple[date, str] | None = None,
+    escalated: date | None = None,
+    dedupe_key: str | None = None,
+) -> uuid.UUID:
+    """A stored signal with its history, written as the evaluation and the signals API would leave it: the
+    hand-made population of the signal indicators (their dates are the point, not how they came about)."""
+    signal_id = uuid.uuid4()
+    severity = SIGNAL_TYPES[type_].severity
+    status = closed[1] if closed else ("acknowledged" if acknowledged else "open")
+    with transaction() as session:
+        session.add(
+            Signal(
+                id=signal_id,
+                youth_id=youth_id,
+                type=type_,
+                severity=severity,
+                status=status,
+                dedupe_key=dedupe_key or raised_on.isoformat(),
+                raised_on=raised_on,
+                deadline=deadline,
+                escalated=escalated is not None,
+                escalated_at=utc(escalated) if escalated else None,
+                routed_to=uuid.UUID(routed_to),
+                reasons=[],
+                created_at=utc(raised_on, 5),
+                acknowledged_at=utc(acknowledged) if acknowledged else None,
+                closed_at=utc(closed[0]) if closed else None,
+            )
+        )
+        session.flush()
+        session.add(SignalChange(signal_id=signal_id, at=utc(raised_on, 5), kind="raised", status="open"))
+        if acknowledged:
+            session.add(SignalChange(signal_id=signal_id, at=utc(acknowledged), kind="status", status="acknowledged"))
+        if closed:
+            session.add(SignalChange(signal_id=signal_id, at=utc(closed[0]), kind="status", status=closed[1]))
+    return signal_id
+
+
+def put_accountability(youth_id: uuid.UUID, partner_id: str, since: date) -> None:
+    with transaction() as session:
+        session.add(
+            Accountability(youth_id=youth_id, partner_id=uuid.UUID(partner_id), since=utc(since), cause="first-signal")
+        )
+
+
+def put_handover(youth_id: uuid.UUID, sender: str, receiver: str, requested: date, answered: date, status: str) -> None:
+    with transaction() as session:
+        session.add(
+            Handover(
+                youth_id=youth_id,
+                from_partner_id=uuid.UUID(sender),
+                to_partner_id=uuid.UUID(receiver),
+                reason="test",
+                status=status,
+                requested_at=utc(requested, 9),
+                answered_at=utc(answered, 9),
+            )
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from tests.factories import TestPartner
-from tests.reporting.support import BASE, ReportWorld, cell
+from tests.reporting.support import BASE, ReportWorld
 
 JAN = {"period": "month", "from": "2026-01-01", "to": "2026-01-31"}
 FULL_WEEKS = (date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19), date(2026, 1, 26))
