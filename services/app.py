@@ -4,11 +4,17 @@
 from __future__ import annotations
 
 import importlib
-from typing import Literal
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Literal
 
 from fastapi import FastAPI
 
+from services.core.dispatch import EmbeddedSchedule
 from services.core.http import ServiceApi, create_app
+from services.core.settings import get_settings
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
 ServiceName = Literal["all", "intake", "signals", "reporting"]
 SERVICE_NAMES: tuple[str, ...] = ("intake", "signals", "reporting")
@@ -29,8 +35,28 @@ def build_app(which: ServiceName = "all") -> FastAPI:
 
 
 def all_services() -> FastAPI:
-    """`uvicorn --factory services.app:all_services`."""
-    return build_app("all")
+    """`uvicorn --factory services.app:all_services` (`glansrijk serve all`). In the embedded default there is
+    no beat: this process sends the periodic tasks to its own in-process thread while it serves."""
+    app = build_app("all")
+    if get_settings().embedded:
+        app.router.lifespan_context = _with_schedule(app.router.lifespan_context)
+    return app
+
+
+def _with_schedule(lifespan: Lifespan) -> Lifespan:
+    from services.core.celery_app import EMBEDDED_SCHEDULE
+
+    @asynccontextmanager
+    async def scheduled(app: FastAPI) -> AsyncIterator[Any]:
+        schedule = EmbeddedSchedule(EMBEDDED_SCHEDULE)
+        schedule.start()
+        try:
+            async with lifespan(app) as state:
+                yield state
+        finally:
+            schedule.stop()
+
+    return scheduled
 
 
 def intake() -> FastAPI:

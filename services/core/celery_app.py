@@ -54,6 +54,10 @@ def _config() -> dict[str, Any]:
     }
 
 
+# The embedded default has no beat: `glansrijk serve all` sends these to its in-process thread (seconds).
+EMBEDDED_SCHEDULE = {"signals.deliver_due": 5.0, "signals.sweep_outbox": 30.0}
+
+
 def create_celery() -> Celery:
     app = Celery("glansrijk", include=TASK_MODULES)
     app.conf.update(_config())

@@ -104,3 +104,31 @@ def send_task(task_name: str, *args: Any) -> None:
 def wait_for_tasks(timeout: float | None = None) -> None:
     """Block until every task handed over so far was published or, embedded, has run (CLI and tests)."""
     _executors.drain(timeout)
+
+
+class EmbeddedSchedule:
+    """The embedded default's stand-in for beat while `glansrijk serve all` runs: sends named tasks every few
+    seconds to the in-process thread (webhook retries fall due without any new event; the outbox sweep)."""
+
+    def __init__(self, every: dict[str, float]) -> None:
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        due = {name: time.monotonic() + seconds for name, seconds in self.every.items()}
+        while not self._stop.wait(min(self.every.values(), default=1.0) / 2):
+            now = time.monotonic()
+            for name, moment in due.items():
+                if now >= moment:
+                    due[name] = now + self.every[name]
+                    send_task(name)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="glansrijk-schedule", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
