@@ -171,8 +171,11 @@ def count(table: str) -> int:
 
 
 def forget_youths() -> None:
-    """Delete every youth (cascading to events, retractions and state) but keep partners and keys."""
+    """Delete every youth (cascading to events and retractions) and its state (derived, without foreign keys:
+    ADR 0017), but keep partners and keys."""
     with get_engine().begin() as connection:
+        for table in STATE_TABLES:
+            connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(text("DELETE FROM youths"))
         connection.execute(text("DELETE FROM event_batches"))
 

@@ -4,7 +4,11 @@
 Every row that a later event may overwrite carries a `version` ("<UTC time>|<source>|<event id>"): an upsert
 only replaces a row with a higher version, so the state does not depend on arrival order (last writer by
 event `time` wins, ties broken by source and id). Set-like facts are keyed by the event that carries them.
-The whole projection is derived: `glansrijk rebuild-state` deletes it and replays the event store.
+The whole projection is derived: `glansrijk rebuild-state` deletes it and replays the event store. That is
+also why these tables have no foreign keys (ADR 0017): intake writes their rows in the transaction that stores
+the events and creates the youths they name, and a foreign-key check per row cost batched intake more than
+any other step of its projection. Deleting a youth therefore deletes its state explicitly
+(`services.intake.repository.delete_projection`), not by cascade.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import Boolean, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.models.base import Base, BigIntId, JsonType
@@ -21,20 +25,12 @@ from services.core.models.base import Base, BigIntId, JsonType
 VERSION = String(340)
 
 
-def youth_fk() -> ForeignKey:
-    return ForeignKey("youths.id", ondelete="CASCADE")
-
-
-def event_fk() -> ForeignKey:
-    return ForeignKey("events.seq", ondelete="CASCADE")
-
-
 class YouthProfile(Base):
     """Birth date: the BRP's (rank 2) wins over any other partner's (rank 1); then the latest event."""
 
     __tablename__ = "youth_profiles"
 
-    youth_id: Mapped[uuid.UUID] = mapped_column(youth_fk(), primary_key=True)
+    youth_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     birth_date: Mapped[date | None]
     birth_date_rank: Mapped[int] = mapped_column(SmallInteger)
     birth_date_version: Mapped[str] = mapped_column(VERSION)
@@ -45,8 +41,8 @@ class Registration(Base):
 
     __tablename__ = "registrations"
 
-    event_seq: Mapped[int] = mapped_column(BigIntId, event_fk(), primary_key=True)
-    youth_id: Mapped[uuid.UUID] = mapped_column(youth_fk(), index=True)
+    event_seq: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    youth_id: Mapped[uuid.UUID] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(16))
     date: Mapped[date]
     district_code: Mapped[str | None] = mapped_column(String(8))
@@ -61,11 +57,11 @@ class EnrolmentPeriod(Base):
     __table_args__ = (UniqueConstraint("youth_id", "source", "episode_id", "start_date"),)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    youth_id: Mapped[uuid.UUID] = mapped_column(youth_fk())
+    youth_id: Mapped[uuid.UUID]
     source: Mapped[str] = mapped_column(String(300))
     episode_id: Mapped[str] = mapped_column(String(200))
     start_date: Mapped[date]
-    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partners.id"))
+    partner_id: Mapped[uuid.UUID]
     brin: Mapped[str] = mapped_column(String(4))
     sector: Mapped[str] = mapped_column(String(8))
     track: Mapped[str] = mapped_column(String(8))
@@ -81,7 +77,7 @@ class EnrolmentEnd(Base):
 
     __tablename__ = "enrolment_ends"
 
-    youth_id: Mapped[uuid.UUID] = mapped_column(youth_fk(), primary_key=True)
+    youth_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(300), primary_key=True)
     episode_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     brin: Mapped[str] = mapped_column(String(4))
@@ -95,7 +91,7 @@ class AbsenceWeek(Base):
 
     __tablename__ = "absence_weeks"
 
-    youth_id: Mapped[uuid.UUID] = mapped_column(youth_fk(), primary_key=True)
+    youth_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     brin: Mapped[str] = mapped_column(String(4), primary_key=True)
     week_start: Mapped[date] = mapped_column(primary_key=True)
     scheduled_hours: Mapped[float]
@@ -118,7 +114,7 @@ class Episode(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    youth_id: Mapped[uuid.UUID] = mapped_column(youth_fk())
+    youth_id: Mapped[uuid.UUID]
     kind: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(300))
     episode_id: Mapped[str] = mapped_column(String(200))
@@ -126,11 +122,11 @@ class Episode(Base):
     category: Mapped[str | None] = mapped_column(String(32))
     start_date: Mapped[date | None]
     start_attrs: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
-    start_partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id"))
+    start_partner_id: Mapped[uuid.UUID | None]
     start_version: Mapped[str | None] = mapped_column(VERSION)
     end_date: Mapped[date | None]
     end_attrs: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
-    end_partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id"))
+    end_partner_id: Mapped[uuid.UUID | None]
     # The CloudEvent id of the ending event (the `relapse` dedupe key).
     end_event_id: Mapped[str | None] = mapped_column(String(200))
     end_version: Mapped[str | None] = mapped_column(VERSION)
@@ -142,11 +138,11 @@ class Fact(Base):
     __tablename__ = "facts"
     __table_args__ = (Index(None, "youth_id", "kind"),)
 
-    event_seq: Mapped[int] = mapped_column(BigIntId, event_fk(), primary_key=True)
-    youth_id: Mapped[uuid.UUID] = mapped_column(youth_fk())
+    event_seq: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    youth_id: Mapped[uuid.UUID]
     kind: Mapped[str] = mapped_column(String(24))
     date: Mapped[date]
-    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partners.id"))
+    partner_id: Mapped[uuid.UUID]
     # The qualification, the contact channel: the one attribute rules and reports filter on.
     code: Mapped[str | None] = mapped_column(String(24))
     attrs: Mapped[dict[str, Any]] = mapped_column(JsonType)
