@@ -101,3 +101,9 @@ def group_counts(session: Session, day: date, dims: Sequence[str]) -> dict[Key, 
         .group_by(*columns)
     )
     return {tuple(str(v) for v in row[: len(columns)]): Cell(int(row.num or 0)) for row in session.execute(query)}
+
+
+def districts(session: Session) -> list[str]:
+    """The district codes the cube holds (with `unknown` when a youth had none)."""
+    query = select(ReportingMonthCell.district).distinct().order_by(ReportingMonthCell.district)
+    return list(session.scalars(query))
