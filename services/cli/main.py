@@ -228,6 +228,26 @@ def import_events(
         raise typer.Exit(1)
 
 
+@app.command("refresh-reports")
+def refresh_reports(
+    first: Annotated[
+        str | None, typer.Option("--from", help="first month-end YYYY-MM-DD; default 4 years back")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Bring the reporting snapshots and aggregates up to date (what beat runs daily; cron it when embedded)."""
+    from services.core.clock import today
+    from services.reporting.tasks import run_refresh
+
+    try:
+        since = date.fromisoformat(first) if first else None
+    except ValueError:
+        _fail(f"--from must be YYYY-MM-DD, not {first!r}", 2)
+    outcome = run_refresh(today(), since)
+    summary = {"monthEnds": [d.isoformat() for d in outcome.month_ends], "youthMonths": outcome.youth_months}
+    typer.echo(json.dumps(summary) if as_json else f"month-ends={len(outcome.month_ends)} rows={outcome.youth_months}")
+
+
 @app.command("rebuild-state")
 def rebuild_state() -> None:
     """Rebuild every youth's state from the event store (the result equals the incremental state)."""
