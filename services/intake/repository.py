@@ -102,21 +102,17 @@ _INSERT_YOUTHS = text(
 
 
 def insert_youths(session: Session, rows: list[dict[str, Any]]) -> dict[bytes, uuid.UUID]:
-    """New youths (rows without an id: a random one is drawn for each); returns the id of each pseudonym. A youth
-    a concurrent request created first is kept, and its id returned."""
+    """New youths (rows without an id: a random one is drawn for each); returns the id of each youth created
+    now, by pseudonym. A youth a concurrent request created first is kept and left out (see `find_youths`)."""
     if not rows:
         return {}
     if _postgres(session):
         stored = session.execute(_INSERT_YOUTHS, {"rows": as_json(rows)})
-        ids = {bytes.fromhex(hex_): youth_id for hex_, youth_id in stored}
-    else:
-        stmt = sqlite.insert(table_of(Youth)).on_conflict_do_nothing(index_elements=["pseudonym"])
-        session.execute(stmt, [{"id": uuid.uuid4(), **row} for row in rows])
-        ids = {}
-    lost = [row["pseudonym"] for row in rows if row["pseudonym"] not in ids]
-    if lost:
-        ids.update(find_youths(session, lost))
-    return ids
+        return {bytes.fromhex(hex_): youth_id for hex_, youth_id in stored}
+    drawn = [{"id": uuid.uuid4(), **row} for row in rows]
+    session.execute(sqlite.insert(table_of(Youth)).on_conflict_do_nothing(index_elements=["pseudonym"]), drawn)
+    found = find_youths(session, [row["pseudonym"] for row in drawn])
+    return {row["pseudonym"]: row["id"] for row in drawn if found.get(row["pseudonym"]) == row["id"]}
 
 
 def existing_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:

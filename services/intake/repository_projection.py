@@ -9,7 +9,7 @@ the batched request before). SQLite (the embedded default) runs the same ON CONF
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -150,6 +150,16 @@ WRITES: dict[str, _Write] = {
 }
 
 
+# The rows of youths created in the same transaction need no conflict check: no row can exist yet for a youth no
+# other transaction can see, and a request's rows are already reduced to one per key. A plain INSERT spares the
+# speculative insertion of ON CONFLICT (about a sixth of these upserts on a batch of mostly new youths). Not for
+# episode ends: the starts of the same request may have just inserted their row.
+NEW = "_new"
+WRITES.update(
+    {name + NEW: _Write(w.table, w.columns) for name, w in list(WRITES.items()) if w.key and name != "episode_ends"}
+)
+
+
 def _build(write: _Write, postgres: bool, param: str = "rows") -> Any:
     if postgres:
         rows = (
@@ -188,7 +198,7 @@ def _postgres_statement(names: tuple[str, ...]) -> Any:
 
 
 def _write(session: Session, writes: list[tuple[str, Sequence[dict[str, Any]]]]) -> None:
-    """Write rows to tables (all different: one statement may not touch a row twice)."""
+    """Write rows to tables (one statement may not touch a row twice)."""
     writes = [(name, rows) for name, rows in writes if rows]
     if not writes:
         return
@@ -200,21 +210,42 @@ def _write(session: Session, writes: list[tuple[str, Sequence[dict[str, Any]]]])
         session.execute(_SQLITE[name], list(rows))
 
 
-def apply_projection(session: Session, rows: ProjectionRows, local_ids: Sequence[dict[str, Any]] = ()) -> None:
-    """The projection rows, and the partner's local ids of the youths (the newest per youth)."""
-    _write(
-        session,
-        [
-            ("profiles", list(rows.profiles.values())),
-            ("registrations", rows.registrations),
-            ("facts", rows.facts),
-            ("enrolment_periods", list(rows.enrolment_periods.values())),
-            ("enrolment_ends", list(rows.enrolment_ends.values())),
-            ("absence_weeks", list(rows.absence_weeks.values())),
-            ("episode_starts", list(rows.episode_starts.values())),
-            ("local_ids", local_ids),
-        ],
-    )
+Writes = list[tuple[str, Sequence[dict[str, Any]]]]
+
+
+def _split(writes: Writes, created: Collection[Any]) -> Writes:
+    """The rows of youths in `created` moved to the plain-insert variant of their write (see NEW)."""
+    if not created:
+        return writes
+    split: Writes = []
+    for name, rows in writes:
+        if name + NEW not in WRITES:
+            split.append((name, rows))
+            continue
+        split.append((name + NEW, [row for row in rows if row["youth_id"] in created]))
+        split.append((name, [row for row in rows if row["youth_id"] not in created]))
+    return split
+
+
+def apply_projection(
+    session: Session,
+    rows: ProjectionRows,
+    local_ids: Sequence[dict[str, Any]] = (),
+    created: Collection[Any] = (),
+) -> None:
+    """The projection rows, and the partner's local ids of the youths (the newest per youth). `created`: the
+    ids of youths this transaction created (their rows are inserted without a conflict check)."""
+    writes: Writes = [
+        ("profiles", list(rows.profiles.values())),
+        ("registrations", rows.registrations),
+        ("facts", rows.facts),
+        ("enrolment_periods", list(rows.enrolment_periods.values())),
+        ("enrolment_ends", list(rows.enrolment_ends.values())),
+        ("absence_weeks", list(rows.absence_weeks.values())),
+        ("episode_starts", list(rows.episode_starts.values())),
+        ("local_ids", local_ids),
+    ]
+    _write(session, _split(writes, created))
     # Ends after starts, in a statement of their own: both write `episodes` (the same row, when a request holds
     # an episode's start and end), and an end's category only counts while no start is stored.
     _write(session, [("episode_ends", list(rows.episode_ends.values()))])

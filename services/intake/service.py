@@ -57,28 +57,33 @@ def _identify(event: ValidEvent) -> Identified:
     return pseudonymise(kind, value), (kind, value)
 
 
-def resolve_youths(session: Session, identified: list[Identified], known: dict[bytes, uuid.UUID]) -> list[uuid.UUID]:
+def resolve_youths(
+    session: Session, identified: list[Identified], known: dict[bytes, uuid.UUID]
+) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
     """The internal youth id of each event, from `known` (pseudonym -> id) or creating youths seen for the first
-    time (the only ones whose identifier is encrypted)."""
+    time (the only ones whose identifier is encrypted); and the ids of the youths created now."""
     known = dict(known)
     missing = {pseudonym: identifier for pseudonym, identifier in identified if pseudonym not in known}
+    created: dict[bytes, uuid.UUID] = {}
     if missing:
         now = utcnow()
-        known.update(
-            repository.insert_youths(
-                session,
-                [
-                    {
-                        "pseudonym": pseudonym,
-                        "identifier_kind": kind,
-                        "identifier_ciphertext": encrypt(value),
-                        "created_at": now,
-                    }
-                    for pseudonym, (kind, value) in missing.items()
-                ],
-            )
+        created = repository.insert_youths(
+            session,
+            [
+                {
+                    "pseudonym": pseudonym,
+                    "identifier_kind": kind,
+                    "identifier_ciphertext": encrypt(value),
+                    "created_at": now,
+                }
+                for pseudonym, (kind, value) in missing.items()
+            ],
         )
-    return [known[pseudonym] for pseudonym, _ in identified]
+        known.update(created)
+        lost = [pseudonym for pseudonym in missing if pseudonym not in created]
+        if lost:  # created by a concurrent request first
+            known.update(repository.find_youths(session, lost))
+    return [known[pseudonym] for pseudonym, _ in identified], set(created.values())
 
 
 def _stored_data(event: ValidEvent) -> dict[str, Any]:
@@ -104,7 +109,7 @@ def accept_events(
     if not fresh:
         return AcceptResult([EventResult(e.index, e.id, "duplicate") for e in events], None)
     positions = list(fresh.values())
-    resolved = resolve_youths(session, [identified[p] for p in positions], youths)
+    resolved, created = resolve_youths(session, [identified[p] for p in positions], youths)
     youth_ids = dict(zip(positions, resolved, strict=True))
     rows = []
     stored_data: dict[int, dict[str, Any]] = {}
@@ -151,7 +156,7 @@ def accept_events(
             )
             new_events.append(stored_at[position])
     if new_events:
-        _project_new_events(session, new_events, retracted, events, stored_at)
+        _project_new_events(session, new_events, retracted, events, stored_at, created)
         if raise_signals:
             enqueue_after_commit(session, EVALUATE_BATCH_TASK, batch_id)
     return AcceptResult(results, batch_id)
@@ -163,9 +168,10 @@ def _project_new_events(
     retracted: list[tuple[int, uuid.UUID]],
     events: list[ValidEvent],
     stored_at: dict[int, StoredEvent],
+    created: set[uuid.UUID],
 ) -> None:
     """`retracted`: the new events that were stored retracted (a retraction stored earlier names them);
-    `stored_at`: the events stored now by their position in `events`."""
+    `stored_at`: the events stored now by their position in `events`; `created`: the youths created now."""
     retractions = [e for e in new_events if e.type == RETRACTION]
     flagged = list(retracted)
     if retractions:
@@ -183,7 +189,7 @@ def _project_new_events(
         e for e in new_events if e.type != RETRACTION and e.seq not in flagged_seqs and e.youth_id not in replay
     ]
     local_ids = _local_ids(events, stored_at)
-    repository_projection.apply_projection(session, project(projectable), local_ids)
+    repository_projection.apply_projection(session, project(projectable), local_ids, created)
     if replay:
         rebuild_youths(session, replay)
 
