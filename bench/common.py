@@ -110,8 +110,11 @@ def stop_server(server: Server) -> None:
 
 
 @contextmanager
-def uvicorn_server(name: str, factory: str, health_path: str, env: dict[str, str]) -> Iterator[Server]:
-    """`uvicorn --factory <factory>` with one worker on a free loopback port, stopped on exit."""
+def uvicorn_server(
+    name: str, factory: str, health_path: str, env: dict[str, str], keep_broker: bool = False
+) -> Iterator[Server]:
+    """`uvicorn --factory <factory>` with one worker on a free loopback port, stopped on exit; without a broker
+    (the embedded default) unless `keep_broker`."""
     port = free_port()
     log_path = Path(tempfile.gettempdir()) / f"glansrijk-bench-{name}-{os.getpid()}.log"
     command = [
@@ -131,7 +134,8 @@ def uvicorn_server(name: str, factory: str, health_path: str, env: dict[str, str
         "warning",
     ]
     full_env = {**os.environ, **env}
-    full_env.pop("GLANSRIJK_REDIS_URL", None)
+    if not keep_broker:
+        full_env.pop("GLANSRIJK_REDIS_URL", None)
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     server = Server(name, port, process, log_path)
@@ -160,8 +164,8 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def machine() -> dict[str, str]:
-    with psycopg.connect(bench_dsn()) as conn:
+def machine(dbname: str = BENCH_DB) -> dict[str, str]:
+    with psycopg.connect(admin_dsn(dbname)) as conn:
         row = conn.execute("SHOW server_version").fetchone()
         pg_version = row[0] if row else "unknown"
         sync = conn.execute("SHOW synchronous_commit").fetchone()

@@ -60,16 +60,31 @@ def lock_batch(session: Session, batch_id: int) -> BatchRow | None:
     return None if row is None else BatchRow(row.id, row.raise_signals, row.evaluated_at is not None)
 
 
-def batch_youths(session: Session, batch_id: int) -> set[uuid.UUID]:
-    return set(session.scalars(select(Event.youth_id).where(Event.batch_id == batch_id).distinct()))
+def small_unevaluated_batches(session: Session, besides: int, max_events: int, limit: int) -> list[BatchRow]:
+    """Other small requests not yet evaluated, locked; Postgres skips those another worker holds."""
+    rows = session.execute(
+        select(EventBatch.id, EventBatch.raise_signals)
+        .where(EventBatch.evaluated_at.is_(None), EventBatch.id != besides, EventBatch.event_count <= max_events)
+        .order_by(EventBatch.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [BatchRow(row.id, row.raise_signals, False) for row in rows]
 
 
-def retracted_by_batch(session: Session, batch_id: int) -> set[int]:
-    """Sequence numbers of the events that the retractions of this batch retract."""
+def batch_youths(session: Session, batch_ids: Collection[int]) -> set[uuid.UUID]:
+    if not batch_ids:
+        return set()
+    query = select(Event.youth_id).where(Event.batch_id.in_(list(batch_ids))).distinct()
+    return set(session.scalars(query))
+
+
+def retracted_by_batches(session: Session, batch_ids: Collection[int]) -> set[int]:
+    """Sequence numbers of the events that the retractions of these batches retract."""
     retraction = (
         select(Retraction.source, Retraction.retracted_id)
         .join(Event, Event.seq == Retraction.event_seq)
-        .where(Event.batch_id == batch_id)
+        .where(Event.batch_id.in_(list(batch_ids)))
     )
     pairs = [tuple(row) for row in session.execute(retraction)]
     if not pairs:

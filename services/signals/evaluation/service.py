@@ -32,6 +32,9 @@ from services.signals.webhooks import events
 log = logging.getLogger(__name__)
 
 THUISZITTER_ESCALATION_MONTHS = 3
+# Requests of at most this many events are taken along by the evaluation of another (at most this many).
+COMPANION_EVENTS = 10
+COMPANIONS = 100
 
 
 @dataclass
@@ -213,21 +216,30 @@ def escalate_due(session: Session, day: date, youth_ids: Collection[uuid.UUID] |
 
 
 def evaluate_batch(session: Session, batch_id: int, day: date) -> Outcome | None:
-    """The evaluation that follows one accepted request (the outbox row). None when already evaluated."""
+    """The evaluation that follows one accepted request (the outbox row). None when already evaluated.
+
+    Under load the queue holds many small requests, each with its own task. The first of them to run takes the
+    others along (those no other worker holds) and evaluates their youths in one transaction; their own tasks
+    then find them evaluated. So a burst of single events costs a few evaluations, not one each.
+    """
     batch = repository.lock_batch(session, batch_id)
     if batch is None or batch.evaluated:
         return None
+    batches = [batch, *repository.small_unevaluated_batches(session, batch_id, COMPANION_EVENTS, COMPANIONS)]
+    ids = [b.id for b in batches]
     outcome = Outcome()
-    youths = repository.batch_youths(session, batch_id)
+    youths = repository.batch_youths(session, ids)
     # Lock the youths before dismissing: a concurrent evaluation may be raising a signal on the retracted event.
     repository.lock_youths(session, youths)
-    retracted = repository.retracted_by_batch(session, batch_id)
+    retracted = repository.retracted_by_batches(session, ids)
     dismissed = repository.dismiss_retracted(session, retracted, moment_of(day))
     events.signals_status_changed(session, dismissed, moment_of(day))
     outcome.dismissed += dismissed
-    if batch.raise_signals:
-        outcome.add(evaluate_youths(session, youths, day))
-    repository.mark_evaluated(session, [batch_id], utcnow())
+    # Youths of requests loaded with `--no-signals` feed state and reporting only.
+    raising = [b.id for b in batches if b.raise_signals]
+    if raising:
+        outcome.add(evaluate_youths(session, repository.batch_youths(session, raising), day))
+    repository.mark_evaluated(session, ids, utcnow())
     return outcome
 
 

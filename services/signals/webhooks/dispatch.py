@@ -29,19 +29,20 @@ import orjson
 
 from services.core.clock import utcnow
 from services.core.db import transaction
-from services.core.identity import decrypt
 from services.core.models.delivery import RESPONSE_EXCERPT_CHARS
 from services.signals.webhooks import outcomes, transport, urls
 from services.signals.webhooks import repository_deliveries as repository
 from services.signals.webhooks.repository_deliveries import Claimed
-from services.signals.webhooks.signing import signing_secrets
+from services.signals.webhooks.signing import plain, signing_secrets
 
 log = logging.getLogger(__name__)
 
-# Sent concurrently, so a round's lease needs to cover one slow send, not a queue of them.
-CLAIM_LIMIT = 32
-# httpx's timeout bounds each phase (pool, connect, write, read) on its own: at most four of them per send.
-LEASE = timedelta(seconds=4 * transport.TIMEOUT_SECONDS + 60)
+# A round's database work is mostly fixed cost, so rounds are large; its sends share SENDERS threads.
+CLAIM_LIMIT = 64
+SENDERS = 32
+# The lease covers the slowest round: httpx's timeout bounds each phase of a send (pool, connect, write, read)
+# on its own, so one send takes at most four of them, and a thread sends CLAIM_LIMIT / SENDERS in a row.
+LEASE = timedelta(seconds=-(-CLAIM_LIMIT // SENDERS) * 4 * transport.TIMEOUT_SECONDS + 60)
 MAX_RETRY_AFTER = timedelta(hours=10)
 RETRY_AFTER_STATUSES = frozenset({429, 502, 503, 504})
 
@@ -55,7 +56,7 @@ def _senders() -> ThreadPoolExecutor:
     global _pool, _pool_pid
     with _pool_lock:
         if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(max_workers=CLAIM_LIMIT, thread_name_prefix="glansrijk-webhook")
+            _pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="glansrijk-webhook")
             _pool_pid = os.getpid()
         return _pool
 
@@ -112,7 +113,7 @@ def _headers(delivery: Claimed, body: bytes, now: datetime) -> dict[str, str]:
         "webhook-signature": signatures,
     }
     if delivery.auth_token is not None:
-        headers["Authorization"] = f"Bearer {decrypt(delivery.auth_token)}"
+        headers["Authorization"] = f"Bearer {plain(delivery.auth_token)}"
     return headers
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from services.core.clock import utcnow
@@ -56,10 +57,17 @@ class Secrets(Protocol):
     def previous_secret_expires_at(self) -> datetime | None: ...
 
 
+@lru_cache(maxsize=4096)
+def plain(token: bytes) -> str:
+    """A stored secret in clear. Cached: the dispatcher signs every delivery of a subscription with the same
+    secret, and a token (ciphertext) always decrypts to the same value."""
+    return decrypt(token)
+
+
 def signing_secrets(subscription: Secrets, now: datetime | None = None) -> list[str]:
     """The secrets that sign a delivery now: the current one first, then the previous one within its grace."""
-    valid = [decrypt(subscription.secret)]
+    valid = [plain(subscription.secret)]
     expires = subscription.previous_secret_expires_at
     if subscription.previous_secret is not None and expires is not None and (now or utcnow()) < _aware(expires):
-        valid.append(decrypt(subscription.previous_secret))
+        valid.append(plain(subscription.previous_secret))
     return valid

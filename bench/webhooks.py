@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Webhook benchmarks (design.md, "Performance goals"), everything on 127.0.0.1 and bounded in time:
+
+1. Dispatch: N pending deliveries sent by a real Celery worker (2 processes, the production path) to a local
+   sink, beside a bare asyncio httpx sender posting the same N signed payloads to the same sink, in the same
+   run. Goal: ours >= 25% of the bare sender's deliveries/s.
+2. Event to first attempt: the single-event peak of intake measured first; then, at half of it, each posted
+   event completes 16 unauthorised hours for a youth, whose `absence-16h` signal is delivered by webhook. The
+   time from the event's arrival (`events.received_at`) to the first delivery attempt about its youth
+   (`delivery_attempts.at`). Goal: p95 <= 2 s.
+
+`python -m bench.webhooks` (about 2 minutes) or `--quick`; figures go to bench/results/webhooks-<date>.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import time
+from datetime import date
+from typing import Any
+
+import httpx
+import orjson
+import psycopg
+
+from bench import common
+from bench.load import closed_loop, open_loop
+from bench.webhook_services import (
+    Stack,
+    bench_stack,
+    drain_outbox,
+    neutral_bodies,
+    preload_youths,
+    stage_deliveries,
+    trigger_bodies,
+    wait_for,
+)
+from services.signals.webhooks.dispatch import CLAIM_LIMIT, SENDERS, sign
+
+TODAY = date(2026, 2, 6)
+EVENTS_PATH = "/intake/v1/events"
+SINGLE = {"Content-Type": "application/cloudevents+json"}
+# httpx's async pool slows down with many connections: the baseline takes its best concurrency of these.
+BARE_CONCURRENCIES = (1, 4, 16, 64)
+
+
+async def bare_sender(url: str, secret: str, payloads: list[dict[str, Any]], concurrency: int) -> tuple[float, int]:
+    """The baseline: the same payloads, signed the same way, posted by asyncio httpx at `concurrency`."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    queue = list(reversed(payloads))
+    failures = 0
+    async with httpx.AsyncClient(limits=limits, timeout=15) as client:
+
+        async def worker() -> None:
+            nonlocal failures
+            while queue:
+                payload = queue.pop()
+                body = orjson.dumps(payload)
+                timestamp = int(time.time())
+                headers = {
+                    "Content-Type": "application/cloudevents+json",
+                    "webhook-id": payload["id"],
+                    "webhook-timestamp": str(timestamp),
+                    "webhook-signature": f"v1,{sign(secret, payload['id'], timestamp, body)}",
+                }
+                response = await client.post(url, content=body, headers=headers)
+                failures += not 200 <= response.status_code < 300
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return len(payloads) / elapsed, failures
+
+
+def run_dispatch(stack: Stack, count: int) -> dict[str, float]:
+    """Ours through the worker, then the bare sender, on the same sink and the same payloads."""
+    payloads = stage_deliveries(stack, count)
+    with psycopg.connect(common.admin_dsn(stack.database), autocommit=True) as conn:
+        started = time.perf_counter()
+        conn.execute("UPDATE deliveries SET next_attempt_at = now() WHERE status = 'pending'")
+        for _ in range(2):  # one per worker process: both claim rounds until nothing is due
+            stack.celery.send_task("signals.deliver_due")
+
+        def done() -> bool:
+            row = conn.execute("SELECT count(*) FROM deliveries WHERE status <> 'pending'").fetchone()
+            return bool(row and row[0] >= count)
+
+        wait_for(done, 300, "every staged delivery to be attempted")
+        ours_seconds = time.perf_counter() - started
+        row = conn.execute("SELECT count(*) FROM deliveries WHERE status = 'succeeded'").fetchone()
+        succeeded = int(row[0]) if row else 0
+    bare = {c: asyncio.run(bare_sender(stack.sink_url, stack.secret, payloads, c)) for c in BARE_CONCURRENCIES}
+    best = max(bare, key=lambda c: bare[c][0])
+    return {
+        "ours": count / ours_seconds,
+        "ours_succeeded": succeeded,
+        "bare": bare[best][0],
+        "bare_concurrency": best,
+        "bare_runs": bare,
+        "bare_failures": sum(failures for _, failures in bare.values()),
+    }
+
+
+def run_latency(stack: Stack, youths: int, seconds: float, peak_seconds: float) -> dict[str, Any]:
+    """The intake peak (single events that raise nothing), then triggers at half of it for `seconds`."""
+    url = stack.api_url + EVENTS_PATH
+    headers = {**stack.school_headers, **SINGLE}
+    peak, peak_errors = asyncio.run(closed_loop(url, headers, neutral_bodies(stack), 8, peak_seconds))
+    # The peak left a queue of evaluations behind: let the worker finish it, or the triggers would wait in it.
+    drain_outbox(stack)
+    rate = peak / 2
+    wanted = min(youths, int(rate * seconds))
+    if wanted < int(rate * seconds):
+        print(f"  only {youths} youths preloaded: {wanted / seconds:,.0f} req/s instead of {rate:,.0f}", flush=True)
+    triggers = trigger_bodies(stack, wanted)
+    latency = asyncio.run(open_loop(url, headers, iter(triggers), wanted / seconds, seconds))
+    query = """
+        SELECT extract(epoch FROM (min(a.at) - e.received_at)) * 1000
+        FROM events e
+        JOIN deliveries d ON d.youth_id = e.youth_id
+        JOIN delivery_attempts a ON a.delivery_id = d.id
+        WHERE e.event_id LIKE 'trigger-%%'
+        GROUP BY e.youth_id, e.received_at
+    """
+    with psycopg.connect(common.admin_dsn(stack.database), autocommit=True) as conn:
+
+        def attempted() -> bool:
+            return len(conn.execute(query).fetchall()) >= wanted
+
+        wait_for(attempted, 120, "a delivery attempt for every triggered youth")
+        delays = sorted(float(row[0]) for row in conn.execute(query).fetchall())
+    return {
+        "peak": peak,
+        "peak_errors": peak_errors,
+        "rate": wanted / seconds,
+        "post": latency,
+        "count": len(delays),
+        "p50": common.percentile(delays, 0.50),
+        "p95": common.percentile(delays, 0.95),
+        "p99": common.percentile(delays, 0.99),
+        "max": delays[-1],
+    }
+
+
+def render(
+    machine: dict[str, str], args: argparse.Namespace, dispatch: dict[str, float], latency: dict[str, Any]
+) -> str:
+    ratio = dispatch["ours"] / dispatch["bare"]
+    post = latency["post"]
+    rows = [
+        [
+            f"webhook dispatch, deliveries/s ({args.deliveries:,} to a local sink)",
+            f"{dispatch['ours']:,.0f} (worker, 2 processes; {dispatch['ours_succeeded']:,.0f} succeeded)",
+            f"bare asyncio httpx {dispatch['bare']:,.0f} ({dispatch['bare_concurrency']} concurrent, same signing)",
+            f"{ratio:.2f}",
+            ">= 0.25",
+            "yes" if ratio >= 0.25 else "**no**",
+        ],
+        [
+            f"event to first webhook attempt at half of peak ({latency['rate']:,.0f} req/s for {args.seconds:.0f} s, "
+            f"{latency['count']:,} youths)",
+            f"p95 {latency['p95']:,.0f} ms",
+            f"p50 {latency['p50']:,.0f} ms, p99 {latency['p99']:,.0f} ms, max {latency['max']:,.0f} ms",
+            "",
+            "p95 <= 2000 ms",
+            "yes" if latency["p95"] <= 2000 else "**no**",
+        ],
+    ]
+    facts = "\n".join(
+        [
+            f"- single-event intake peak in this run: {latency['peak']:,.0f} req/s (8 concurrent, "
+            f"{latency['peak_errors']} errors); the triggers were posted at half of it",
+            f"- the triggering POSTs themselves: p50 {post.p50:.1f} ms, p95 {post.p95:.1f} ms, p99 {post.p99:.1f} ms, "
+            f"{post.errors} errors of {post.sent}",
+            "- bare sender, deliveries/s by concurrency: "
+            + ", ".join(f"{c}: {rate:,.0f}" for c, (rate, _) in dispatch["bare_runs"].items())
+            + f"; failures {dispatch['bare_failures']:.0f}",
+            f"- ours: `glansrijk worker --concurrency 2`, rounds of {CLAIM_LIMIT} claimed, {SENDERS} send threads per "
+            "process, each round's outcomes recorded in one transaction",
+            f"- load average (1 min) before {args.load_before:.2f}, after {os.getloadavg()[0]:.2f} "
+            f"on {os.cpu_count()} cores: anything else running on the machine shows up here",
+        ]
+    )
+    header = ["what", "ours", "baseline (same run)", "ratio", "goal", "met"]
+    return (
+        f"# Webhook benchmark, {machine['date']}\n\n"
+        f"Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['os']}, Python {machine['python']}, "
+        f"PostgreSQL {machine['postgres']}. Sink, worker, API, Redis and Postgres share the machine.\n"
+        f"Command: `python -m bench.webhooks{' --quick' if args.quick else ''}`\n\n"
+        f"{common.markdown_table(header, rows)}\n\n{facts}\n"
+    )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.splitlines()[0])
+    parser.add_argument("--deliveries", type=int, default=5000, help="deliveries for the dispatch run")
+    parser.add_argument("--youths", type=int, default=3000, help="youths preloaded for the latency run")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run")
+    parser.add_argument("--peak-seconds", type=float, default=5.0, help="length of the intake peak run")
+    parser.add_argument("--quick", action="store_true", help="2,000 deliveries, 1,500 youths, 10 s")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.deliveries, args.youths, args.seconds = 2000, 1500, 10.0
+    args.load_before = os.getloadavg()[0]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.getLogger("services").setLevel(logging.ERROR)
+    with bench_stack(TODAY) as stack:
+        print(f"dispatch: {args.deliveries:,} deliveries, ours then bare ...", flush=True)
+        dispatch = run_dispatch(stack, args.deliveries)
+        print(f"  ours {dispatch['ours']:,.0f}/s, bare {dispatch['bare']:,.0f}/s", flush=True)
+        print(f"latency: preloading {args.youths:,} youths ...", flush=True)
+        preload_youths(stack, args.youths)
+        latency = run_latency(stack, args.youths, args.seconds, args.peak_seconds)
+        print(f"  p95 {latency['p95']:,.0f} ms over {latency['count']:,} youths", flush=True)
+        machine = common.machine(stack.database)
+    text = render(machine, args, dispatch, latency)
+    path = common.write_result("webhooks", text)
+    print()
+    print(text)
+    print(f"written to {path.relative_to(common.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
