@@ -9,7 +9,6 @@ the caller owns the transaction.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,8 +24,6 @@ from services.reporting.snapshot import youth_month
 from services.signals.evaluation import state_repository
 from services.signals.evaluation.service import rule_context
 
-log = logging.getLogger(__name__)
-
 # How far back the refresh computes month-ends by default: three years and the months of the current one.
 HISTORY_MONTHS = 48
 CHUNK = 500
@@ -38,36 +35,47 @@ class RefreshOutcome:
     youth_months: int = 0
 
 
+@dataclass
+class Plan:
+    """What one refresh does: per month-end the youths to compute (None: every registered youth)."""
+
+    days: list[tuple[date, list[uuid.UUID] | None]]
+    upto: repository.Marks
+
+
 def default_first(today: date) -> date:
     last = last_month_end_before(today)
     first = add_months_clamped(last, -(HISTORY_MONTHS - 1))
     return month_end(first.year, first.month)
 
 
-def refresh(session: Session, today: date, first: date | None = None) -> RefreshOutcome:
-    """Bring the snapshots and the cube up to date for the month-ends from `first` to the last one before
-    `today`."""
-    outcome = RefreshOutcome()
-    last = last_month_end_before(today)
-    wanted = month_ends_between(first or default_first(today), last)
+def plan(session: Session, today: date, first: date | None = None) -> Plan:
+    """The month-ends from `first` to the last one before `today`: those never computed for everyone, the others
+    for the youths changed since the watermark whose change is dated on or before them."""
+    wanted = month_ends_between(first or default_first(today), last_month_end_before(today))
     computed = repository.computed_month_ends(session)
     upto = repository.current_marks(session)
     since = repository.watermark(session)
     changed = repository.changed_youths(session, since, upto) if since is not None else None
-    now = utcnow()
+    days: list[tuple[date, list[uuid.UUID] | None]] = []
     for day in wanted:
-        if day in computed and changed is not None:
-            ids = sorted(changed)
-            if not ids:
-                continue
-        else:
-            ids = repository.registered_youths(session, day)
-        outcome.youth_months += compute_month_end(session, day, ids)
-        repository.rebuild_cells(session, day, now)
-        outcome.month_ends.append(day)
-    repository.save_watermark(session, upto, now)
-    log.info("reporting refresh: %d month-ends, %d youth rows", len(outcome.month_ends), outcome.youth_months)
-    return outcome
+        if day not in computed or changed is None:
+            days.append((day, None))
+            continue
+        ids = sorted(y for y, affected in changed.items() if affected is None or affected <= day)
+        if ids:
+            days.append((day, ids))
+    return Plan(days, upto)
+
+
+def refresh_month_end(session: Session, day: date, ids: list[uuid.UUID] | None) -> int:
+    """One month-end: its snapshot rows (of `ids`, or of every youth registered by then) and its cube."""
+    repository.lock_refresh(session)
+    if ids is None:
+        ids = repository.registered_youths(session, day)
+    written = compute_month_end(session, day, ids)
+    repository.rebuild_cells(session, day, utcnow())
+    return written
 
 
 def compute_month_end(session: Session, day: date, ids: list[uuid.UUID]) -> int:

@@ -85,18 +85,66 @@ def save_watermark(session: Session, marks: Marks, at: datetime) -> None:
     session.flush()
 
 
-def changed_youths(session: Session, since: Marks, upto: Marks) -> set[uuid.UUID]:
-    """Youths with an event, a signal change or an accountability row between the two marks."""
-    events = select(Event.youth_id).where(Event.seq > since.event_seq, Event.seq <= upto.event_seq)
-    changes = (
-        select(Signal.youth_id)
+# The keys of event data that carry the date of the fact (the intake catalogue's aliases).
+FACT_DATE_KEYS = ("since", "date", "startDate", "endDate", "weekStart", "from", "to")
+# Serialises refreshes of the same month-end on Postgres (beat and the CLI may overlap).
+REFRESH_LOCK = 0x5245504F  # "REPO"
+
+
+def _earliest(first: dict[uuid.UUID, date | None], youth_id: uuid.UUID, day: date | None) -> None:
+    """Keep the earliest affected date per youth; None (every month-end) wins."""
+    if youth_id in first and first[youth_id] is None:
+        return
+    current = first.get(youth_id, day)
+    first[youth_id] = None if day is None or current is None else min(current, day)
+
+
+def _fact_date(data: dict[str, Any]) -> date | None:
+    days = []
+    for key in FACT_DATE_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                days.append(date.fromisoformat(value))
+            except ValueError:
+                continue
+    return min(days, default=None)
+
+
+def changed_youths(session: Session, since: Marks, upto: Marks) -> dict[uuid.UUID, date | None]:
+    """Youths with an event, a signal change or an accountability row between the two marks, each with the
+    earliest date the change can affect (None: every date, e.g. a birth date or a retraction). A fact dated
+    after a month-end does not change the state as of that month-end ("as of D"), so those stay as they are."""
+    first: dict[uuid.UUID, date | None] = {}
+    events = session.execute(
+        select(Event.youth_id, Event.type, Event.data, Event.birth_date).where(
+            Event.seq > since.event_seq, Event.seq <= upto.event_seq
+        )
+    )
+    for row in events:
+        retraction = row.type.endswith("event.retracted")
+        day = None if retraction or row.birth_date is not None else _fact_date(row.data or {})
+        _earliest(first, row.youth_id, day)
+    changes = session.execute(
+        select(Signal.youth_id, SignalChange.at)
         .join(SignalChange, SignalChange.signal_id == Signal.id)
         .where(SignalChange.id > since.signal_change_id, SignalChange.id <= upto.signal_change_id)
     )
-    holders = select(Accountability.youth_id).where(
-        Accountability.id > since.accountability_id, Accountability.id <= upto.accountability_id
+    for row in changes:
+        _earliest(first, row.youth_id, local_date(row.at))
+    holders = session.execute(
+        select(Accountability.youth_id, Accountability.since).where(
+            Accountability.id > since.accountability_id, Accountability.id <= upto.accountability_id
+        )
     )
-    return set(session.scalars(events.union(changes, holders)))
+    for row in holders:
+        _earliest(first, row.youth_id, local_date(row.since))
+    return first
+
+
+def lock_refresh(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(REFRESH_LOCK)))
 
 
 def registered_youths(session: Session, day: date) -> list[uuid.UUID]:

@@ -7,22 +7,36 @@ the second time (only youths changed since the watermark are recomputed), so a r
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from services.core.clock import today
+from services.core.clock import today, utcnow
 from services.core.db import transaction
 from services.reporting import refresh as refreshing
+from services.reporting import repository
 
 REFRESH = "reporting.refresh"
+log = logging.getLogger(__name__)
 
 
 def run_refresh(day: date, first: date | None = None) -> refreshing.RefreshOutcome:
-    """One unit of work: the task and the in-process callers (CLI, demo, tests) share it."""
+    """The refresh, one transaction per month-end (a large first refresh keeps what it finished); the watermark
+    moves only at the end, so an interrupted run is redone from the same changes. The task and the in-process
+    callers (CLI, tests) share it."""
+    with transaction(read_only=True) as session:
+        work = refreshing.plan(session, day, first)
+    outcome = refreshing.RefreshOutcome()
+    for month_end, ids in work.days:
+        with transaction() as session:
+            outcome.youth_months += refreshing.refresh_month_end(session, month_end, ids)
+        outcome.month_ends.append(month_end)
     with transaction() as session:
-        return refreshing.refresh(session, day, first)
+        repository.save_watermark(session, work.upto, utcnow())
+    log.info("reporting refresh: %d month-ends, %d youth rows", len(outcome.month_ends), outcome.youth_months)
+    return outcome
 
 
 @shared_task(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.reporting.tasks import run_refresh
 from tests.factories import TestPartner
 from tests.reporting.support import ReportWorld, cell
 
@@ -63,3 +64,26 @@ def test_participation_and_neet_with_age_bands_at_a_birthday(world: ReportWorld,
     assert cell(groups, sector="mbo")["denominator"] == 1
     assert cell(groups, sector="vo")["denominator"] == 1
     assert cell(groups, sector="none")["denominator"] == 3
+
+
+def test_refresh_recomputes_only_the_month_ends_a_late_event_reaches(world: ReportWorld, reader: TestPartner) -> None:
+    world.exact()
+    youths = [world.resident(date(2005, 6, 1)) for _ in range(3)]  # three 20-year-olds, none working
+    world.env.setenv("GLANSRIJK_TODAY", "2026-03-05")
+    world.flush()
+    first = run_refresh(date(2026, 3, 5), date(2026, 1, 31))
+    assert (first.month_ends, first.youth_months) == ([date(2026, 1, 31), date(2026, 2, 28)], 6)
+    again = run_refresh(date(2026, 3, 5), date(2026, 1, 31))
+    assert (again.month_ends, again.youth_months) == ([], 0)  # nothing changed: nothing recomputed
+
+    youths[0].job(date(2026, 2, 10))  # dated in February: January stays as it was
+    world.flush()
+    february = run_refresh(date(2026, 3, 5), date(2026, 1, 31))
+    assert (february.month_ends, february.youth_months) == ([date(2026, 2, 28)], 1)
+    youths[1].job(date(2026, 1, 5))  # dated in January: both month-ends
+    world.flush()
+    both = run_refresh(date(2026, 3, 5), date(2026, 1, 31))
+    assert (both.month_ends, both.youth_months) == ([date(2026, 1, 31), date(2026, 2, 28)], 2)
+    neet = world.observations(reader, "neet-rate", period="month", **{"from": "2026-01-01", "to": "2026-02-28"})
+    # January: only the second had a job (from 5 January); February: both.
+    assert [(r["period"], r["numerator"], r["denominator"]) for r in neet] == [("2026MM01", 2, 3), ("2026MM02", 1, 3)]
