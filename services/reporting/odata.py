@@ -163,8 +163,8 @@ def page(
     session: Session, query: FeedQuery, today: date, size: int
 ) -> tuple[list[dict[str, Any]], tuple[int, int] | None, int | None]:
     """One page of observations; the position of the next row (None at the end), and the total when asked."""
-    first, last = window(query, today)[:2]
-    groups = plan(query, window(query, today)[2])
+    first, last, kinds = window(query, today)
+    groups = plan(query, kinds)
     limit = size if query.top is None else min(size, query.top)
     found: list[tuple[dict[str, Any], int, int]] = []
     skip = query.skip

@@ -10,7 +10,7 @@ from typing import Any
 
 from services.reporting.disclosure import Cell, Policy, control, with_totals
 from tests.factories import TestPartner
-from tests.reporting.support import ReportWorld, cell
+from tests.reporting.support import BASE, ReportWorld, cell
 
 JAN = {"period": "month", "from": "2026-01-01", "to": "2026-01-31"}
 
@@ -52,8 +52,27 @@ def test_a_small_count_cannot_be_recovered(world: ReportWorld, reader: TestPartn
     inner = {r["district"]: r["value"] for r in crossed if r["ageBand"] == "12-15"}
     assert inner["WK050502"] is None  # and its column (the 12-15 line) hides a second cell too
     assert sum(1 for r in crossed if r["ageBand"] == "12-15" and r["district"] != "T001" and r["suppressed"]) >= 2
-    # Asked again, the same cell has the same value.
+    # Asked again, the same cell has the same value; and so in the OData feed and in a measurement.
     assert world.observations(reader, "thuiszitters", **JAN, by="district") == by_district
+    feed = world.client.get(
+        f"{BASE}/odata/Observations",
+        params={"$filter": "Measure eq 'thuiszitters' and Period eq '2026MM01' and AgeBand eq 'T001' and "
+                "Sector eq 'T001' and Group eq 'T001'"},
+        headers=reader.headers,
+    ).json()["value"]  # fmt: skip
+    assert {r["District"]: r["Value"] for r in feed} == {
+        k: None if v is None else float(v) for k, v in published.items()
+    }
+    taken = world.client.post(
+        f"{BASE}/measurements", json={"label": "0-meting", "date": "2026-01-31"}, headers=reader.headers
+    )
+    frozen = world.client.get(taken.headers["location"], headers=reader.headers).json()["items"]
+    stored = {
+        v["dimensionValue"]: v["value"]
+        for v in frozen
+        if v["measure"] == "thuiszitters" and v["dimension"] in ("total", "district")
+    }
+    assert stored == published
 
 
 def test_a_ratio_with_a_small_denominator_is_suppressed_with_its_parts(world: ReportWorld, reader: TestPartner) -> None:
