@@ -87,3 +87,17 @@ def test_refresh_recomputes_only_the_month_ends_a_late_event_reaches(world: Repo
     neet = world.observations(reader, "neet-rate", period="month", **{"from": "2026-01-01", "to": "2026-02-28"})
     # January: only the second had a job (from 5 January); February: both.
     assert [(r["period"], r["numerator"], r["denominator"]) for r in neet] == [("2026MM01", 2, 3), ("2026MM02", 1, 3)]
+
+
+def test_the_beat_task_refreshes_by_its_name(world: ReportWorld, reader: TestPartner) -> None:
+    from services.core.celery_app import celery_app
+
+    world.exact()
+    world.resident(date(2005, 6, 1))
+    world.env.setenv("GLANSRIJK_TODAY", "2026-02-10")
+    world.flush()
+    celery_app.loader.import_default_modules()
+    assert celery_app.conf.beat_schedule["reporting-refresh"]["task"] == "reporting.refresh"
+    celery_app.tasks["reporting.refresh"].apply(kwargs={"first": "2026-01-31"}).get()
+    neet = world.observations(reader, "neet-rate", **JAN)
+    assert [(r["numerator"], r["denominator"]) for r in neet] == [(1, 1)]
