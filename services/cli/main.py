@@ -69,7 +69,9 @@ def serve(
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
-    queues: Annotated[str, typer.Option(help="comma-separated queues")] = "celery",
+    queues: Annotated[
+        str, typer.Option(help="comma-separated queues: celery (evaluation), webhooks")
+    ] = "celery,webhooks",
     hostname: Annotated[str | None, typer.Option(help="node name; default glansrijk-<pid>@<host>")] = None,
 ) -> None:
     """Run a Celery worker (needs GLANSRIJK_REDIS_URL)."""

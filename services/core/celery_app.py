@@ -13,6 +13,7 @@ from services.core.db import dispose_engines
 from services.core.settings import get_settings
 
 # Task modules are named as strings, so intake never imports signal code.
+WEBHOOK_QUEUE = "webhooks"
 TASK_MODULES: list[str] = ["services.signals.tasks", "services.reporting.tasks"]
 
 
@@ -41,6 +42,9 @@ def _config() -> dict[str, Any]:
         "timezone": "Europe/Amsterdam",
         "enable_utc": True,
         "worker_hijack_root_logger": False,
+        # Webhook sends get a queue of their own, so they never wait behind a backlog of evaluations (and can
+        # be given workers of their own: `glansrijk worker --queues webhooks`).
+        "task_routes": {"signals.deliver_due": {"queue": WEBHOOK_QUEUE}},
         "beat_schedule": {
             "sweep-outbox": {"task": "signals.sweep_outbox", "schedule": settings.outbox_sweep_seconds},
             "daily-scan": {"task": "signals.daily_scan", "schedule": crontab(hour=settings.daily_scan_hour, minute=0)},
