@@ -12,8 +12,8 @@ from celery.signals import worker_process_init
 from services.core.db import dispose_engines
 from services.core.settings import get_settings
 
-# Task modules are named as strings, so intake never imports signal code.
 WEBHOOK_QUEUE = "webhooks"
+# Task modules are named as strings, so intake never imports signal code.
 TASK_MODULES: list[str] = ["services.signals.tasks", "services.reporting.tasks"]
 
 

@@ -143,9 +143,25 @@ def send(delivery: Claimed, now: datetime) -> Result:
     return result(status, error_class, response.text[:RESPONSE_EXCERPT_CHARS] or None, retry_after=retry_after)
 
 
+def _attempt(delivery: Claimed, now: datetime) -> Result:
+    """`send`, with any unexpected error recorded as this attempt's outcome: one bad delivery (a secret that no
+    longer decrypts, say) must not keep the rest of its round from being recorded."""
+    try:
+        return send(delivery, now)
+    except Exception as error:
+        log.exception("delivery %s could not be attempted", delivery.id)
+        return Result(delivery, now, 0, None, "internal-error", type(error).__name__)
+
+
 def _record(results: list[Result]) -> None:
     """Every attempt, each delivery's new state, and what the outcomes mean for their subscriptions."""
+    by_subscription: dict[uuid.UUID, list[Result]] = {}
+    for r in results:
+        by_subscription.setdefault(r.delivery.subscription_id, []).append(r)
     with transaction() as session:
+        # Subscriptions first, in id order: a round that disables one then skips its pending deliveries, and
+        # must not wait for deliveries another round holds while that round waits for the subscription.
+        subscriptions = repository.lock_subscriptions(session, list(by_subscription))
         repository.insert_attempts(
             session,
             [
@@ -164,10 +180,7 @@ def _record(results: list[Result]) -> None:
             session,
             [outcomes.next_state(r.delivery, r.at, r.succeeded, r.http_status, r.retry_after) for r in results],
         )
-        by_subscription: dict[uuid.UUID, list[Result]] = {}
-        for r in results:
-            by_subscription.setdefault(r.delivery.subscription_id, []).append(r)
-        for subscription in repository.lock_subscriptions(session, list(by_subscription)):
+        for subscription in subscriptions:
             seen = [(r.at, r.succeeded, r.http_status) for r in by_subscription[subscription.id]]
             if outcomes.settle_subscription(subscription, seen):
                 repository.skip_pending(session, subscription.id)
@@ -180,7 +193,7 @@ def deliver_round(now: Callable[[], datetime] = utcnow, limit: int = CLAIM_LIMIT
         claimed = repository.claim_due(session, moment, moment + LEASE, limit)
     if not claimed:
         return 0
-    results = list(_senders().map(lambda delivery: send(delivery, now()), claimed))
+    results = list(_senders().map(lambda delivery: _attempt(delivery, now()), claimed))
     _record(results)
     return len(claimed)
 

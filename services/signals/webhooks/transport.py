@@ -41,9 +41,18 @@ class PinnedBackend(httpcore.SyncBackend):
         target: Target | None = getattr(_approved, "target", None)
         if target is None or (target.host, target.port) != (host.rstrip(".") or host, port):
             raise httpcore.ConnectError(f"no approved address for {host}:{port}")
-        return super().connect_tcp(
-            str(target.addresses[0]), port, timeout, local_address=local_address, socket_options=socket_options
-        )
+        failure: httpcore.ConnectError | None = None
+        # Every approved address in the resolver's order, as a plain connect would try them (`localhost` may
+        # answer ::1 first for a server that listens on 127.0.0.1 only).
+        for address in target.addresses:
+            try:
+                return super().connect_tcp(
+                    str(address), port, timeout, local_address=local_address, socket_options=socket_options
+                )
+            except httpcore.ConnectError as error:
+                failure = error
+        assert failure is not None  # a Target always has at least one address
+        raise failure
 
 
 class PinnedTransport(httpx.HTTPTransport):
