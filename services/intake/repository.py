@@ -127,36 +127,44 @@ def existing_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tu
 
 # Both look-ups in one round trip, each an index probe per element (see _FIND_YOUTHS); youth rows carry no source.
 # The lists travel as JSON (orjson writes them in microseconds; psycopg's text arrays took milliseconds per list).
+# The third part reserves event sequence numbers for the pipelined writes (repository_pipeline).
 _FIND_STORED = text(
     """
-    SELECT i.source, i.id, NULL::uuid
+    SELECT i.source, i.id, NULL::uuid, NULL::bigint
     FROM json_to_recordset(CAST(:pairs AS json)) AS i(source text, id text)
     CROSS JOIN LATERAL (SELECT 1 FROM events e WHERE e.source = i.source AND e.event_id = i.id LIMIT 1) AS hit
     UNION ALL
-    SELECT NULL, p.hex, y.id FROM json_array_elements_text(CAST(:pseudonyms AS json)) AS p(hex)
+    SELECT NULL, p.hex, y.id, NULL FROM json_array_elements_text(CAST(:pseudonyms AS json)) AS p(hex)
     CROSS JOIN LATERAL (SELECT id FROM youths WHERE youths.pseudonym = decode(p.hex, 'hex') LIMIT 1) AS y
+    UNION ALL
+    SELECT NULL, NULL, NULL, nextval(pg_get_serial_sequence('events', 'seq')) FROM generate_series(1, :reserve)
     """
 )
 
 
 def find_stored(
-    session: Session, pairs: Iterable[tuple[str, str]], pseudonyms: Iterable[bytes]
-) -> tuple[set[tuple[str, str]], dict[bytes, uuid.UUID]]:
-    """The (source, id) pairs among `pairs` stored already, and the ids of the youths among `pseudonyms`."""
+    session: Session, pairs: Iterable[tuple[str, str]], pseudonyms: Iterable[bytes], reserve: int = 0
+) -> tuple[set[tuple[str, str]], dict[bytes, uuid.UUID], list[int]]:
+    """The (source, id) pairs among `pairs` stored already, the ids of the youths among `pseudonyms`, and
+    `reserve` event sequence numbers drawn for the caller (Postgres only: none on SQLite)."""
     if not _postgres(session):
-        return existing_pairs(session, pairs), find_youths(session, pseudonyms)
+        return existing_pairs(session, pairs), find_youths(session, pseudonyms), []
     params = {
         "pairs": as_json([{"source": source, "id": event_id} for source, event_id in pairs]),
         "pseudonyms": orjson.dumps([p.hex() for p in pseudonyms]).decode(),
+        "reserve": reserve,
     }
     found: set[tuple[str, str]] = set()
     youths: dict[bytes, uuid.UUID] = {}
-    for source, key, youth_id in session.execute(_FIND_STORED, params):
-        if source is None:
+    seqs: list[int] = []
+    for source, key, youth_id, seq in session.execute(_FIND_STORED, params):
+        if seq is not None:
+            seqs.append(seq)
+        elif source is None:
             youths[bytes.fromhex(key)] = youth_id
         else:
             found.add((source, key))
-    return found, youths
+    return found, youths, seqs
 
 
 # The outbox row and the events in one statement (one round trip; the batch row is written even when every

@@ -187,7 +187,7 @@ _SQLITE = {name: _build(write, postgres=False) for name, write in WRITES.items()
 _POSTGRES: dict[tuple[str, ...], Any] = {}
 
 
-def _postgres_statement(names: tuple[str, ...]) -> Any:
+def statement_of(names: tuple[str, ...]) -> Any:
     """One statement writing these tables, each an INSERT in a CTE of its own: one round trip for the lot
     (Postgres runs every data-modifying CTE, referenced or not)."""
     stmt = _POSTGRES.get(names)
@@ -195,19 +195,6 @@ def _postgres_statement(names: tuple[str, ...]) -> Any:
         ctes = [_build(WRITES[name], True, f"rows_{name}").cte(f"write_{name}") for name in names]
         stmt = _POSTGRES[names] = select(literal(len(names))).add_cte(*ctes)
     return stmt
-
-
-def _write(session: Session, writes: list[tuple[str, Sequence[dict[str, Any]]]]) -> None:
-    """Write rows to tables (one statement may not touch a row twice)."""
-    writes = [(name, rows) for name, rows in writes if rows]
-    if not writes:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        names = tuple(name for name, _ in writes)
-        session.execute(_postgres_statement(names), {f"rows_{name}": as_json(rows) for name, rows in writes})
-        return
-    for name, rows in writes:
-        session.execute(_SQLITE[name], list(rows))
 
 
 Writes = list[tuple[str, Sequence[dict[str, Any]]]]
@@ -227,15 +214,9 @@ def _split(writes: Writes, created: Collection[Any]) -> Writes:
     return split
 
 
-def apply_projection(
-    session: Session,
-    rows: ProjectionRows,
-    local_ids: Sequence[dict[str, Any]] = (),
-    created: Collection[Any] = (),
-) -> None:
-    """The projection rows, and the partner's local ids of the youths (the newest per youth). `created`: the
-    ids of youths this transaction created (their rows are inserted without a conflict check)."""
-    writes: Writes = [
+def _statements(rows: ProjectionRows, local_ids: Sequence[dict[str, Any]], created: Collection[Any]) -> list[Writes]:
+    """The writes of each statement, in order (one statement may not touch a row twice)."""
+    first: Writes = [
         ("profiles", list(rows.profiles.values())),
         ("registrations", rows.registrations),
         ("facts", rows.facts),
@@ -245,7 +226,36 @@ def apply_projection(
         ("episode_starts", list(rows.episode_starts.values())),
         ("local_ids", local_ids),
     ]
-    _write(session, _split(writes, created))
     # Ends after starts, in a statement of their own: both write `episodes` (the same row, when a request holds
     # an episode's start and end), and an end's category only counts while no start is stored.
-    _write(session, [("episode_ends", list(rows.episode_ends.values()))])
+    ends: Writes = [("episode_ends", list(rows.episode_ends.values()))]
+    return [[(name, part) for name, part in writes if part] for writes in (_split(first, created), ends)]
+
+
+def projection_writes(
+    rows: ProjectionRows, local_ids: Sequence[dict[str, Any]] = (), created: Collection[Any] = ()
+) -> list[tuple[tuple[str, ...], dict[str, str]]]:
+    """The Postgres statements of the projection (named by their writes, see `statement_of`) and their
+    parameters: each write's rows as one JSON value."""
+    return [
+        (tuple(name for name, _ in writes), {f"rows_{name}": as_json(part) for name, part in writes})
+        for writes in _statements(rows, local_ids, created)
+        if writes
+    ]
+
+
+def apply_projection(
+    session: Session,
+    rows: ProjectionRows,
+    local_ids: Sequence[dict[str, Any]] = (),
+    created: Collection[Any] = (),
+) -> None:
+    """The projection rows, and the partner's local ids of the youths (the newest per youth). `created`: the
+    ids of youths this transaction created (their rows are inserted without a conflict check)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for names, values in projection_writes(rows, local_ids, created):
+            session.execute(statement_of(names), values)
+        return
+    for writes in _statements(rows, local_ids, created):
+        for name, part in writes:
+            session.execute(_SQLITE[name], list(part))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from services.core.clock import utcnow
 from services.core.dispatch import enqueue_after_commit
 from services.core.identity import encrypt, pseudonymise
-from services.intake import repository, repository_projection
+from services.intake import repository, repository_pipeline, repository_projection
 from services.intake.envelope import ValidEvent
 from services.intake.projection import StoredEvent, project
 
@@ -101,14 +102,29 @@ def accept_events(
     for position, event in enumerate(events):
         first_index.setdefault((event.source, event.id), position)
     identified = {position: _identify(events[position]) for position in first_index.values()}
+    # Retractions (rare) take the sequential way: they flag and replay what is stored already.
+    pipelined = repository_pipeline.supported(session) and all(e.type != RETRACTION for e in events)
     # One look-up for both: the pairs stored before, and the youths that exist. A pair stored before stores
     # nothing: no youth, no outbox row, no local id. (A concurrent request storing the same pair first is still
-    # caught by the insert's ON CONFLICT.)
-    known, youths = repository.find_stored(session, first_index, {pseudonym for pseudonym, _ in identified.values()})
+    # caught: by the pipelined insert's unique key, then the sequential insert's ON CONFLICT.) The sequence
+    # numbers reserved for the pipeline cover pairs that turn out stored too: a gap in `seq` is harmless.
+    known, youths, seqs = repository.find_stored(
+        session,
+        first_index,
+        {pseudonym for pseudonym, _ in identified.values()},
+        reserve=len(first_index) if pipelined else 0,
+    )
     fresh = {key: position for key, position in first_index.items() if key not in known}
     if not fresh:
         return AcceptResult([EventResult(e.index, e.id, "duplicate") for e in events], None)
     positions = list(fresh.values())
+    if pipelined:
+        try:
+            return _accept_pipelined(
+                session, partner_id, events, positions, identified, youths, seqs[: len(positions)], now, raise_signals
+            )
+        except repository_pipeline.LostRace:
+            pass  # a concurrent request or a stored retraction got in the way: nothing was kept, go sequentially
     resolved, created = resolve_youths(session, [identified[p] for p in positions], youths)
     youth_ids = dict(zip(positions, resolved, strict=True))
     rows = []
@@ -160,6 +176,86 @@ def accept_events(
         if raise_signals:
             enqueue_after_commit(session, EVALUATE_BATCH_TASK, batch_id)
     return AcceptResult(results, batch_id)
+
+
+def _accept_pipelined(
+    session: Session,
+    partner_id: uuid.UUID,
+    events: list[ValidEvent],
+    positions: list[int],
+    identified: dict[int, Identified],
+    youths: dict[bytes, uuid.UUID],
+    seqs: list[int],
+    now: datetime,
+    raise_signals: bool,
+) -> AcceptResult:
+    """`accept_events` for the events at `positions` (new by (source, id), `seqs` reserved for them), with the
+    writes in one pipeline: each statement runs while the next one's rows are built (repository_pipeline).
+    Raises LostRace, with nothing kept, when a concurrent request or a stored retraction got in the way."""
+    ids = dict(youths)
+    new_youths: list[dict[str, Any]] = []
+    for position in positions:
+        pseudonym, (kind, value) = identified[position]
+        if pseudonym not in ids:
+            ids[pseudonym] = uuid.uuid4()  # random, as the youths Postgres creates (gen_random_uuid)
+            new_youths.append(
+                {
+                    "id": ids[pseudonym],
+                    "pseudonym": pseudonym,
+                    "identifier_kind": kind,
+                    "identifier_ciphertext": encrypt(value),
+                    "created_at": now,
+                }
+            )
+    with repository_pipeline.pipelined_writes(session) as writes:
+        writes.insert_youths(new_youths)
+        stored_at = {
+            position: _stored_event(events[position], seq, ids[identified[position][0]], partner_id)
+            for position, seq in zip(positions, seqs, strict=True)
+        }
+        writes.insert_batch_and_events(
+            partner_id=partner_id,
+            received_at=now,
+            raise_signals=raise_signals,
+            rows=[_event_row(stored) for stored in stored_at.values()],
+        )
+        writes.apply_projection(
+            project(stored_at.values()), _local_ids(events, stored_at), {row["id"] for row in new_youths}
+        )
+    if raise_signals:
+        enqueue_after_commit(session, EVALUATE_BATCH_TASK, writes.batch_id)
+    results = [
+        EventResult(e.index, e.id, "accepted" if position in stored_at else "duplicate")
+        for position, e in enumerate(events)
+    ]
+    return AcceptResult(results, writes.batch_id)
+
+
+def _stored_event(event: ValidEvent, seq: int, youth_id: uuid.UUID, partner_id: uuid.UUID) -> StoredEvent:
+    return StoredEvent(
+        seq=seq,
+        youth_id=youth_id,
+        partner_id=partner_id,
+        source=event.source,
+        event_id=event.id,
+        type=event.type,
+        time=event.time,
+        birth_date=event.data.person.birth_date,
+        data=_stored_data(event),
+    )
+
+
+def _event_row(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "source": event.source,
+        "event_id": event.event_id,
+        "type": event.type,
+        "time": event.time,
+        "youth_id": event.youth_id,
+        "data": event.data,
+        "birth_date": event.birth_date,
+    }
 
 
 def _project_new_events(

@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""The writes of a request in one psycopg pipeline (Postgres; part of the intake repository, split off by size).
+
+Sequentially, each write waits for Postgres before Python builds the next one's rows, and Postgres waits for
+Python in between: on a batch of 1000 events, Python's share (the event rows, the projection, their JSON) was
+about a tenth of the request. In a pipeline each statement is sent as soon as its rows are built and runs
+while Python builds the next; the results are read once, at the end.
+
+So that no statement depends on the result of another, the caller draws the new youths' ids (version 4, as
+`gen_random_uuid`) and reserves the events' sequence numbers up front (`repository.find_stored`), and the
+youths and events are plain INSERTs: a youth or an event that a concurrent request stored first, or an event
+that a stored retraction names, raises `LostRace` after everything written here is rolled back to a
+savepoint; the caller then takes the sequential way, whose ON CONFLICT clauses handle exactly those cases.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, cast
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from services.intake.projection import ProjectionRows
+from services.intake.repository_projection import as_json, projection_writes, statement_of
+
+SAVEPOINT = "intake_pipeline"
+
+# ids drawn by the caller; no ON CONFLICT (see the module docstring).
+_INSERT_YOUTHS = text(
+    """
+    INSERT INTO youths (id, pseudonym, identifier_kind, identifier_ciphertext, created_at)
+    SELECT y.id, decode(y.pseudonym, 'hex'), y.identifier_kind, decode(y.identifier_ciphertext, 'hex'), y.created_at
+    FROM json_to_recordset(CAST(:rows AS json))
+         AS y(id uuid, pseudonym text, identifier_kind text, identifier_ciphertext text, created_at timestamptz)
+    """
+)
+
+# As repository._INSERT_BATCH_AND_EVENTS, with the reserved sequence numbers and without ON CONFLICT; an event
+# that a stored retraction names comes back flagged (and sends the request the sequential way).
+_INSERT_BATCH_AND_EVENTS = text(
+    """
+    WITH batch AS (
+        INSERT INTO event_batches (partner_id, received_at, event_count, raise_signals, evaluated_at)
+        VALUES (:partner_id, :received_at, :event_count, :raise_signals, NULL)
+        RETURNING id
+    ), stored AS (
+        INSERT INTO events (seq, source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,
+                            birth_date, retracted)
+        SELECT e.seq, e.source, e.event_id, e.type, e.time, :partner_id, e.youth_id, (SELECT id FROM batch),
+               :received_at, e.data, e.birth_date,
+               EXISTS (SELECT 1 FROM retractions r WHERE r.source = e.source AND r.retracted_id = e.event_id)
+        FROM json_to_recordset(CAST(:rows AS json)) AS e(seq bigint, source text, event_id text, type text,
+                                                       time timestamptz, youth_id uuid, data jsonb, birth_date date)
+        RETURNING retracted
+    )
+    SELECT (SELECT id FROM batch), count(*) FILTER (WHERE retracted) FROM stored
+    """
+)
+
+
+# Statements compiled once (what SQLAlchemy's own cache does for session.execute).
+_COMPILED: dict[Any, Any] = {}
+
+
+def supported(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+class LostRace(Exception):
+    """A concurrent request stored one of the youths or events first, or a stored retraction names one of the
+    events: nothing of the pipeline was kept (rolled back to its savepoint)."""
+
+
+class PipelinedWrites:
+    """Statements sent without waiting; `batch_id` is known once the pipeline is over."""
+
+    def __init__(self, session: Session, connection: psycopg.Connection[Any]) -> None:
+        self._dialect = session.get_bind().dialect
+        self._connection = connection
+        self._events: psycopg.Cursor[Any] | None = None
+        self.batch_id: int | None = None
+
+    def _send(self, statement: Any, values: dict[str, Any]) -> psycopg.Cursor[Any]:
+        compiled = _COMPILED.get(statement)
+        if compiled is None:
+            compiled = _COMPILED[statement] = statement.compile(dialect=self._dialect)
+        cursor = self._connection.cursor()
+        cursor.execute(str(compiled), compiled.construct_params(values))
+        return cursor
+
+    def insert_youths(self, rows: Sequence[dict[str, Any]]) -> None:
+        """New youths, each with its id (`rows`: id, pseudonym, identifier_kind, identifier_ciphertext,
+        created_at)."""
+        if rows:
+            self._send(_INSERT_YOUTHS, {"rows": as_json(rows)})
+
+    def insert_batch_and_events(
+        self, *, partner_id: uuid.UUID, received_at: datetime, raise_signals: bool, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """The outbox row and the events (`rows`: seq, source, event_id, type, time, youth_id, data, birth_date)."""
+        values = {
+            "partner_id": partner_id,
+            "received_at": received_at,
+            "event_count": len(rows),
+            "raise_signals": raise_signals,
+            "rows": as_json(rows),
+        }
+        self._events = self._send(_INSERT_BATCH_AND_EVENTS, values)
+
+    def apply_projection(
+        self, rows: ProjectionRows, local_ids: Sequence[dict[str, Any]], created: Collection[uuid.UUID]
+    ) -> None:
+        """As `repository_projection.apply_projection`, in the pipeline."""
+        for names, values in projection_writes(rows, local_ids, created):
+            self._send(statement_of(names), values)
+
+    def finish(self) -> None:
+        """Read the results (after the pipeline); LostRace when a stored retraction names an event."""
+        assert self._events is not None, "insert_batch_and_events was not called"
+        row = self._events.fetchone()
+        assert row is not None
+        self.batch_id, flagged = row
+        if flagged:
+            raise LostRace
+
+
+@contextmanager
+def pipelined_writes(session: Session) -> Iterator[PipelinedWrites]:
+    """The writes sent in the block, in one pipeline within a savepoint; `LostRace` when a concurrent request
+    or a stored retraction got in the way (everything written here is then rolled back).
+
+    The savepoint is not released: the transaction's COMMIT ends it too, and a RELEASE after the results are
+    checked would cost a round trip of its own.
+    """
+    connection = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
+    writes = PipelinedWrites(session, connection)
+    try:
+        with connection.pipeline():
+            connection.execute(f"SAVEPOINT {SAVEPOINT}")
+            yield writes
+        writes.finish()
+    except (
+        psycopg.errors.UniqueViolation,  # a youth or an event stored first by a concurrent request
+        psycopg.errors.DeadlockDetected,  # two requests creating the same youths in another order
+        LostRace,
+    ) as exc:
+        connection.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+        raise LostRace from exc

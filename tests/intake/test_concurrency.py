@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Two requests about the same new youth or the same event at the same moment: one youth, one event, and the
+request that loses the race still answers as if it had come second (the pipelined writes fall back)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from services.core.clock import utcnow
+from services.core.db import get_engine
+from services.core.identity import encrypt, pseudonymise
+from tests.factories import bsn, event, post
+from tests.intake.support import VALID, Partners, rows
+
+
+def _absence(partners: Partners, number: str, id_: str) -> dict[str, Any]:
+    data = VALID["education.absence-reported"][1]
+    return event(partners.school, "education.absence-reported", data, person={"bsn": number}, id_=id_)
+
+
+def _wait_until_blocked(seconds: float = 10.0) -> None:
+    """Until a session of this database waits for a lock (the request, on the uncommitted youth)."""
+    deadline = time.monotonic() + seconds
+    with get_engine().connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+            connection.rollback()
+            if waiting:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the request never waited for the other transaction")
+
+
+def _post_in_background(client: Any, partners: Partners, body: Any) -> tuple[threading.Thread, list[Any]]:
+    answers: list[Any] = []
+    thread = threading.Thread(target=lambda: answers.append(post(client, partners.school, body)))
+    thread.start()
+    return thread, answers
+
+
+def test_a_youth_created_by_a_concurrent_transaction_is_used(client: Any, partners: Partners) -> None:
+    number = bsn()
+    theirs = uuid.uuid4()
+    with get_engine().connect() as other:
+        other.execute(
+            text(
+                "INSERT INTO youths (id, pseudonym, identifier_kind, identifier_ciphertext, created_at)"
+                " VALUES (:id, :pseudonym, 'bsn', :ciphertext, :now)"
+            ),
+            {"id": theirs, "pseudonym": pseudonymise("bsn", number), "ciphertext": encrypt(number), "now": utcnow()},
+        )
+        # Not committed yet: the request does not see the youth, creates its own and waits on the unique key.
+        thread, answers = _post_in_background(client, partners, [_absence(partners, number, "abs-1")])
+        _wait_until_blocked()
+        other.commit()
+        thread.join(30)
+
+    assert answers and answers[0].status_code == 202
+    assert answers[0].json()["accepted"] == 1
+    assert [r["id"] for r in rows("youths")] == [theirs]
+    assert [r["youth_id"] for r in rows("events")] == [theirs]
+    assert [r["youth_id"] for r in rows("absence_weeks")] == [theirs]
+    assert len(rows("event_batches")) == 1
+
+
+def _store_event_uncommitted(other: Connection, partners: Partners, youth: uuid.UUID, id_: str) -> None:
+    """An event with this id of a known youth, as a concurrent request would write it (not committed)."""
+    now = utcnow()
+    batch = other.execute(
+        text(
+            "INSERT INTO event_batches (partner_id, received_at, event_count, raise_signals)"
+            " VALUES (:partner, :now, 1, false) RETURNING id"
+        ),
+        {"partner": partners.school.id, "now": now},
+    ).scalar_one()
+    other.execute(
+        text(
+            "INSERT INTO events (source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,"
+            " retracted) VALUES (:source, :id, 'education.absence-reported', :now, :partner, :youth, :batch, :now,"
+            " '{}', false)"
+        ),
+        {
+            "source": partners.school.source,
+            "id": id_,
+            "now": now,
+            "partner": partners.school.id,
+            "youth": youth,
+            "batch": batch,
+        },
+    )
+
+
+def test_an_event_stored_by_a_concurrent_transaction_is_a_duplicate(client: Any, partners: Partners) -> None:
+    number = bsn()
+    assert post(client, partners.school, [_absence(partners, number, "abs-0")]).status_code == 202
+    [youth] = [r["id"] for r in rows("youths")]
+    with get_engine().connect() as other:
+        _store_event_uncommitted(other, partners, youth, "abs-1")
+        # The request does not see abs-1 yet, inserts it too and waits on the unique key.
+        thread, answers = _post_in_background(
+            client, partners, [_absence(partners, number, "abs-1"), _absence(partners, number, "abs-2")]
+        )
+        _wait_until_blocked()
+        other.commit()
+        thread.join(30)
+
+    assert answers and answers[0].status_code == 202
+    assert [r["status"] for r in answers[0].json()["results"]] == ["duplicate", "accepted"]
+    assert sorted(r["event_id"] for r in rows("events")) == ["abs-0", "abs-1", "abs-2"]
+    assert {r["youth_id"] for r in rows("events")} == {youth}
+    assert len(rows("event_batches")) == 3
