@@ -42,6 +42,7 @@ from bench.intake_events import (
     stored_data,
     youth_pool,
 )
+from bench.intake_floor import measure_floor
 from bench.intake_profile import ProfileReport, profile_batched
 from bench.load import LatencyResult, closed_loop, open_loop
 
@@ -234,7 +235,8 @@ def render(
         *(f"- {check}" for check in checks),
         "",
         f"## Where the batched path spends its time (in-process, {args.events} events, median of "
-        f"{args.profile_batches} batches, {report.statements_per_batch:.0f} SQL statements per batch)",
+        f"{args.profile_batches} batches, {report.statements_per_batch:.0f} SQL statements per batch, the savepoint "
+        "and the pipelined writes included)",
         "",
         f"In-process total {report.total_ms:.0f} ms/batch vs {batch.ours_ms:.0f} ms over HTTP "
         "(the rest: auth, body read, uvicorn/starlette, client).",
@@ -251,7 +253,8 @@ def render(
         common.markdown_table(["own ms", "cum ms", "calls", "function"], report.top_services),
         "",
         f"## The single-event path in-process (median of {args.profile_singles} requests, "
-        f"{single_report.statements_per_batch:.0f} SQL statements per request, plus the key look-up, BEGIN and COMMIT; "
+        f"{single_report.statements_per_batch:.0f} SQL statements per request as above, plus the key look-up, BEGIN "
+        "and COMMIT; "
         "the pool pings only a connection idle for over 5 s or with activity on its socket; the bare endpoint sends "
         "one INSERT after its pool's pre-ping)",
         "",
@@ -330,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         latency = asyncio.run(open_loop(ours.base_url + EVENTS_PATH, headers, ours_bodies, rate, args.seconds))
         print(f"  p50 {latency.p50:.1f} ms, p95 {latency.p95:.1f} ms, p99 {latency.p99:.1f} ms", flush=True)
     checks = verify(setup, batch)
+    checks.append(floor_line())
     checks.append(
         "peak runs (req/s, ours / bare): "
         + ", ".join(f"{o:,.0f} / {b:,.0f}" for (o, _), (b, _) in zip(ours_runs, bare_runs, strict=True))
@@ -352,6 +356,20 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(f"written to {path.relative_to(common.ROOT)}; cProfile data in {pstats_path}")
     return 0
+
+
+def floor_line() -> str:
+    """What copying exactly the rows the batched requests wrote costs (bench/intake_floor.py)."""
+    with psycopg.connect(common.bench_dsn()) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM event_batches WHERE event_count > 1 ORDER BY id")]
+    floor = measure_floor(ids)
+    counts = ", ".join(f"{table} {n:,}" for table, n in floor.rows_per_batch.items() if n)
+    return (
+        f"floor: a raw COPY of every row one batched request wrote ({counts}) takes {floor.all_ms:.0f} ms, a raw "
+        f"COPY of its events alone {floor.events_ms:.0f} ms (median of {floor.batches // 2} each, alternating): "
+        f"even with nothing to parse, validate, pseudonymise, look up or merge, the ratio could not exceed "
+        f"{floor.ceiling:.2f} on this run"
+    )
 
 
 def verify(setup: Setup, batch: BatchResult) -> list[str]:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from bench.intake_events import EventFactory, body, youth_pool
 
 
@@ -54,23 +56,38 @@ class PhaseTimer:
         self.current = defaultdict(float)
 
 
-# (label, module, attribute) timed inside accept_events; indented labels are nested in the one above.
+# (label, module, attribute) timed inside accept_events; indented labels are nested in the one above. On Postgres
+# the writes go through one pipeline (_accept_pipelined); the sequential way (SQLite, retractions, a lost race)
+# has the phases after it.
 SUB_PHASES: list[tuple[str, str, str]] = [
     ("  pseudonymise (HMAC)", "services.intake.service", "pseudonymise"),
-    ("  find_stored (duplicates and known youths, one SELECT)", "services.intake.repository", "find_stored"),
-    ("  resolve_youths (create the new ones)", "services.intake.service", "resolve_youths"),
-    ("    encrypt (Fernet, new youths)", "services.intake.service", "encrypt"),
-    ("    insert_youths", "services.intake.repository", "insert_youths"),
-    ("  _stored_data (model_dump)", "services.intake.service", "_stored_data"),
     (
-        "  insert_batch_and_events (outbox row + events, one statement)",
+        "  find_stored (duplicates, known youths, reserved sequence numbers; one SELECT)",
+        "services.intake.repository",
+        "find_stored",
+    ),
+    (
+        "  _accept_pipelined (youths, outbox row + events, state: one pipeline, rows built meanwhile)",
+        "services.intake.service",
+        "_accept_pipelined",
+    ),
+    ("    encrypt (Fernet, new youths)", "services.intake.service", "encrypt"),
+    ("    _stored_data (model_dump)", "services.intake.service", "_stored_data"),
+    ("    project (pure)", "services.intake.service", "project"),
+    ("  resolve_youths (sequential way: create the new ones)", "services.intake.service", "resolve_youths"),
+    ("    insert_youths", "services.intake.repository", "insert_youths"),
+    (
+        "  insert_batch_and_events (sequential way: outbox row + events, one statement)",
         "services.intake.repository",
         "insert_batch_and_events",
     ),
     ("  insert_retractions", "services.intake.repository", "insert_retractions"),
     ("  mark_retracted (UPDATE, retractions only)", "services.intake.repository", "mark_retracted"),
-    ("  project (pure)", "services.intake.service", "project"),
-    ("  apply_projection (upserts, local ids)", "services.intake.repository_projection", "apply_projection"),
+    (
+        "  apply_projection (sequential way: upserts, local ids)",
+        "services.intake.repository_projection",
+        "apply_projection",
+    ),
 ]
 
 
@@ -173,9 +190,7 @@ def profile_batched(
     prefix: str,
 ) -> ProfileReport:
     """Phases of `timed` requests of `size` events (no profiler), then cProfile over `profiled` more."""
-    from sqlalchemy import event
-
-    from services.core.db import get_engine, session_factory
+    from services.core.db import session_factory
     from services.core.repository import load_partner_profile
 
     with session_factory()() as session:
@@ -187,21 +202,23 @@ def profile_batched(
     for raw_body in bodies[:warmup]:  # caches, the pool, imports
         _one_request(partner, raw_body, None)
 
+    # Counted at psycopg's cursor, so that the pipelined statements (sent past SQLAlchemy) count too.
     statements = [0]
+    execute = psycopg.Cursor.execute
 
-    def count(*_args: Any) -> None:
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
         statements[0] += 1
+        return execute(self, *args, **kwargs)
 
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", count)
     timer = PhaseTimer()
+    psycopg.Cursor.execute = counted  # type: ignore[method-assign]
     try:
         with _wrapped(timer):
             for raw_body in bodies[warmup : warmup + timed]:
                 _one_request(partner, raw_body, timer)
                 timer.end_batch()
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
 
     top_tottime: list[list[str]] = []
     top_services: list[list[str]] = []
