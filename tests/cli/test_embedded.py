@@ -103,6 +103,34 @@ def cloud_event(oin: str, type_: str, event_id: str, data: dict[str, Any]) -> di
     }
 
 
+def absence_case(number: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The school's 16 unauthorised hours in 4 lesweken (BRIN 12AB) and the municipality's registration of a
+    youth of 14: with `GLANSRIJK_TODAY=2026-02-06` they raise `absence-16h` for leerplicht."""
+    absences = [
+        cloud_event(
+            OIN_SCHOOL,
+            "education.absence-reported",
+            f"week-{monday}",
+            {
+                "person": {"bsn": number},
+                "brin": "12AB",
+                "weekStart": monday,
+                "scheduledHours": 26,
+                "unauthorizedHours": 4,
+                "authorizedHours": 0,
+            },
+        )
+        for monday in ("2026-01-12", "2026-01-19", "2026-01-26", "2026-02-02")
+    ]
+    registration = cloud_event(
+        OIN_MUNICIPALITY,
+        "person.registered",
+        "brp-1",
+        {"person": {"bsn": number, "birthDate": "2011-05-05"}, "districtCode": "WK050501", "since": "2011-05-05"},
+    )
+    return absences, registration
+
+
 def count(url: str, model: type[object]) -> int:
     engine = create_engine(url)
     try:
@@ -321,28 +349,7 @@ def test_serve_all_on_sqlite_raises_signals_in_process_and_scan_adds_nothing(tmp
         for partner in (municipality, school, leerplicht)
     }
     number = bsn()
-    absences = [
-        cloud_event(
-            OIN_SCHOOL,
-            "education.absence-reported",
-            f"week-{monday}",
-            {
-                "person": {"bsn": number},
-                "brin": "12AB",
-                "weekStart": monday,
-                "scheduledHours": 26,
-                "unauthorizedHours": 4,
-                "authorizedHours": 0,
-            },
-        )
-        for monday in ("2026-01-12", "2026-01-19", "2026-01-26", "2026-02-02")
-    ]
-    registration = cloud_event(
-        OIN_MUNICIPALITY,
-        "person.registered",
-        "brp-1",
-        {"person": {"bsn": number, "birthDate": "2011-05-05"}, "districtCode": "WK050501", "since": "2011-05-05"},
-    )
+    absences, registration = absence_case(number)
     with serving(tmp_path, env) as base:
         for key, body in ((keys[school], absences), (keys[municipality], [registration])):
             headers = {"Authorization": f"Bearer {key}", **BATCH}

@@ -14,8 +14,8 @@ from tests.cli.test_embedded import (
     BATCH,
     OIN_MUNICIPALITY,
     OIN_SCHOOL,
+    absence_case,
     add_partner,
-    cloud_event,
     embedded_env,
     glansrijk,
     json_out,
@@ -39,28 +39,7 @@ def test_a_failed_delivery_is_retried_by_the_embedded_server(tmp_path: Path) -> 
         for partner in (municipality, school, leerplicht)
     }
     number = bsn()
-    absences = [
-        cloud_event(
-            OIN_SCHOOL,
-            "education.absence-reported",
-            f"week-{monday}",
-            {
-                "person": {"bsn": number},
-                "brin": "12AB",
-                "weekStart": monday,
-                "scheduledHours": 26,
-                "unauthorizedHours": 4,
-                "authorizedHours": 0,
-            },
-        )
-        for monday in ("2026-01-12", "2026-01-19", "2026-01-26", "2026-02-02")
-    ]
-    registration = cloud_event(
-        OIN_MUNICIPALITY,
-        "person.registered",
-        "brp-1",
-        {"person": {"bsn": number, "birthDate": "2011-05-05"}, "districtCode": "WK050501", "since": "2011-05-05"},
-    )
+    absences, registration = absence_case(number)
     with running_receiver() as receiver, serving(tmp_path, env) as base:
         receiver.answers.append((503, {}))
         subscribed = httpx.post(

@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 import standardwebhooks
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.core.clock import utcnow
 from services.core.db import get_engine
 from services.core.dispatch import wait_for_tasks
-from services.core.models import Delivery, DeliveryAttempt, Signal, Subscription
+from services.core.models import Delivery, Signal, Subscription
 from services.core.settings import reset_settings
 from services.signals import tasks
 from tests.signals.receiver import Receiver, running_receiver
 from tests.signals.support import World
+from tests.signals.webhook_support import attempts, deliveries, make_due
 
 RAISED = "nl.glansrijk.signal.raised"
 WEEKS = (date(2026, 1, 12), date(2026, 1, 19), date(2026, 1, 26), date(2026, 2, 2))
@@ -67,23 +67,12 @@ def _raise_absence_signal(world: World) -> None:
 
 
 def _deliveries() -> list[Delivery]:
-    with Session(get_engine()) as session:
-        rows = [d for d in session.scalars(select(Delivery)) if d.payload["data"]["signalType"] == FOLLOWED]
-        session.expunge_all()
-        return rows
-
-
-def _attempts(delivery_id: uuid.UUID) -> list[DeliveryAttempt]:
-    with Session(get_engine()) as session:
-        query = select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id)
-        rows = list(session.scalars(query))
-        session.expunge_all()
-        return rows
+    return [d for d in deliveries() if d.payload["data"]["signalType"] == FOLLOWED]
 
 
 def _make_due() -> None:
-    with Session(get_engine()) as session, session.begin():
-        session.execute(update(Delivery).where(Delivery.status == "pending").values(next_attempt_at=utcnow()))
+    for delivery in _deliveries():
+        make_due(delivery.id, utcnow())
 
 
 def test_a_raised_signal_is_delivered_signed(world: World, receiver: Receiver) -> None:
@@ -124,7 +113,7 @@ def test_a_raised_signal_is_delivered_signed(world: World, receiver: Receiver) -
     # Running the task again sends nothing more: the delivery succeeded.
     assert tasks.deliver_due.run() is None
     assert len(_requests(receiver)) == 1
-    [attempt] = _attempts(delivery.id)
+    [attempt] = attempts(delivery.id)
     assert attempt.http_status == 200
     assert attempt.error_class is None
 
@@ -143,7 +132,7 @@ def test_a_failure_is_retried_with_the_same_webhook_id(world: World, receiver: R
 
     [delivery] = _deliveries()
     assert (delivery.status, delivery.attempts) == ("succeeded", 2)
-    assert [a.http_status for a in _attempts(delivery.id)] == [500, 200]
+    assert [a.http_status for a in attempts(delivery.id)] == [500, 200]
     assert [headers["webhook-id"] for _, headers, _ in _requests(receiver)] == [str(delivery.id)] * 2
 
 
@@ -168,7 +157,7 @@ def test_a_redirect_is_a_failure_and_not_followed(world: World, receiver: Receiv
     [delivery] = _deliveries()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert [path for path, _, _ in _requests(receiver)] == ["/hook"]
-    [attempt] = _attempts(delivery.id)
+    [attempt] = attempts(delivery.id)
     assert (attempt.http_status, attempt.error_class) == (302, "redirect")
 
 

@@ -5,31 +5,17 @@ see what went wrong and send it again with the original `webhook-id`."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 import standardwebhooks
 from fastapi.testclient import TestClient
 
 from services.core.clock import utcnow
 from services.core.dispatch import wait_for_tasks
 from tests.factories import make_partner
-from tests.intake.support import Partners
 from tests.signals.api_support import names
-from tests.signals.receiver import Receiver, running_receiver
-from tests.signals.webhook_support import STATUS_CHANGED, Hook, delivery, dispatch_at, subscribe, subscription
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as received:
-        yield received
-
-
-@pytest.fixture
-def hook(client: TestClient, partners: Partners, settings_env: pytest.MonkeyPatch, receiver: Receiver) -> Hook:
-    return subscribe(client, partners, settings_env, receiver.url)
+from tests.signals.receiver import Receiver
+from tests.signals.webhook_support import STATUS_CHANGED, Hook, delivery, dispatch_at, subscription
 
 
 def _iso(moment: object) -> str:

@@ -9,41 +9,26 @@ made by running the dispatcher with its clock moved forward instead of sleeping.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import format_datetime
 from ipaddress import ip_address
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from services.core.clock import utcnow
 from services.core.settings import reset_settings
 from services.signals.webhooks import transport, urls
 from services.signals.webhooks.outcomes import RETRY_DELAYS
-from tests.intake.support import Partners
-from tests.signals.receiver import Receiver, running_receiver
+from tests.signals.receiver import Receiver
 from tests.signals.webhook_support import (
     Hook,
     attempts,
     aware,
     delivery,
     dispatch_at,
-    subscribe,
     subscription,
 )
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as received:
-        yield received
-
-
-@pytest.fixture
-def hook(client: TestClient, partners: Partners, settings_env: pytest.MonkeyPatch, receiver: Receiver) -> Hook:
-    return subscribe(client, partners, settings_env, receiver.url)
 
 
 def _delay(delivery_id: uuid.UUID) -> timedelta:

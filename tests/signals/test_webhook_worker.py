@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,7 +19,7 @@ from services.core.db import get_engine
 from services.core.models import Delivery
 from tests.intake.support import make_partners
 from tests.processes import RedisServer, api_server, kill_group, start_process, stop_group
-from tests.signals.receiver import Receiver, running_receiver
+from tests.signals.receiver import Receiver
 from tests.signals.test_worker import post_all, truant_events, wait_until
 from tests.signals.webhook_support import make_due
 
@@ -28,20 +27,6 @@ pytestmark = pytest.mark.worker
 
 RAISED = "nl.glansrijk.signal.raised"
 YOUTHS = 3
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as received:
-        yield received
 
 
 def _deliveries() -> list[tuple[uuid.UUID, str, int]]:

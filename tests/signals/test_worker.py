@@ -96,14 +96,6 @@ def post_all(base: str, partner: TestPartner, events: list[dict[str, Any]]) -> N
 
 
 @pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def env(redis: RedisServer) -> dict[str, str]:
     return {
         "GLANSRIJK_DATABASE_URL": os.environ["GLANSRIJK_DATABASE_URL"],

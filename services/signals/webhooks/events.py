@@ -68,32 +68,29 @@ def signals_raised(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     return outbox.enqueue(session, changes)
 
 
-def signals_escalated(session: Session, signal_ids: Collection[uuid.UUID], at: datetime) -> int:
+def _stored_signal_changes(
+    session: Session, type_: str, signal_ids: Collection[uuid.UUID], at: datetime, *, always_chain: bool
+) -> int:
+    """Changes of stored signals, for the routed and the accountable partner, and for the ketenregisseur
+    always or (it reads escalated signals only) while the signal is escalated."""
     rows = repository.signal_rows(session, signal_ids)
     accountable = repository.accountable_partners(session, {row["youth_id"] for row in rows})
-    chain = repository.municipality(session)
-    changes = [
-        _signal_change(SIGNAL_ESCALATED, row, at, _partners(row["routed_to"], accountable.get(row["youth_id"]), chain))
-        for row in rows
-    ]
+    municipality = repository.municipality(session)
+    changes = []
+    for row in rows:
+        told_chain = always_chain or row["escalated"]
+        audience = _partners(row["routed_to"], accountable.get(row["youth_id"]), municipality if told_chain else None)
+        changes.append(_signal_change(type_, row, at, audience))
     return outbox.enqueue(session, changes)
+
+
+def signals_escalated(session: Session, signal_ids: Collection[uuid.UUID], at: datetime) -> int:
+    return _stored_signal_changes(session, SIGNAL_ESCALATED, signal_ids, at, always_chain=True)
 
 
 def signals_status_changed(session: Session, signal_ids: Collection[uuid.UUID], at: datetime) -> int:
     """Acknowledged, resolved or dismissed (by its partner, or dismissed because its facts were retracted)."""
-    rows = repository.signal_rows(session, signal_ids)
-    accountable = repository.accountable_partners(session, {row["youth_id"] for row in rows})
-    chain = repository.municipality(session)
-    changes = [
-        _signal_change(
-            SIGNAL_STATUS_CHANGED,
-            row,
-            at,
-            _partners(row["routed_to"], accountable.get(row["youth_id"]), chain if row["escalated"] else None),
-        )
-        for row in rows
-    ]
-    return outbox.enqueue(session, changes)
+    return _stored_signal_changes(session, SIGNAL_STATUS_CHANGED, signal_ids, at, always_chain=False)
 
 
 def _handover_change(type_: str, handover: Handover, at: datetime) -> Change:
