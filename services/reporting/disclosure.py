@@ -108,33 +108,51 @@ def median(values: Iterable[float]) -> float | None:
     return round((ordered[middle - 1] + ordered[middle]) / 2, 1)
 
 
+def _copy(cell: Cell) -> Cell:
+    return Cell(cell.numerator, cell.denominator, None if cell.values is None else list(cell.values))
+
+
 def with_totals(fine: dict[Key, Cell], width: int) -> dict[Key, Cell]:
     """Every cell of the breakdown plus its marginal totals (`T001` in the dimensions summed over)."""
-    full: dict[Key, Cell] = {}
-    for key, cell in fine.items():
-        for mask in range(1 << width):
-            target = tuple(TOTAL if mask >> i & 1 else key[i] for i in range(width))
-            full.setdefault(target, Cell(denominator=None if cell.denominator is None else 0)).add(cell)
+    full = {key: _copy(cell) for key, cell in fine.items()}
+    for mask in range(1, 1 << width):
+        summed = [bool(mask >> i & 1) for i in range(width)]
+        for key, cell in fine.items():
+            target = tuple([TOTAL if total else value for total, value in zip(summed, key, strict=True)])
+            found = full.get(target)
+            if found is None:
+                full[target] = _copy(cell)
+            else:
+                found.add(cell)
     if not full:
         full[(TOTAL,) * width] = Cell()
     return full
 
 
-def control(cells: dict[Key, Cell], policy: Policy) -> dict[Key, Published]:
-    """Primary and secondary suppression, then rounding, of one period's breakdown (with its totals)."""
-    suppressed = {key for key, cell in cells.items() if policy.primary(cell)}
-    width = len(next(iter(cells))) if cells else 0
+def lines_of(keys: Iterable[Key], width: int) -> list[list[Key]]:
+    """The lines of a breakdown: for each dimension, the cells that differ only in it (its total included)."""
     lines: dict[tuple[int, Key], list[Key]] = defaultdict(list)
-    for key in cells:
+    for key in keys:
         for i in range(width):
             lines[(i, key[:i] + key[i + 1 :])].append(key)
-    changed = True
+    return [members for (_, _), members in sorted(lines.items(), key=lambda item: item[0])]
+
+
+def control(cells: dict[Key, Cell], policy: Policy, lines: list[list[Key]] | None = None) -> dict[Key, Published]:
+    """Primary and secondary suppression, then rounding, of one period's breakdown (with its totals). `lines`
+    may be passed when many periods share the same keys."""
+    suppressed = {key for key, cell in cells.items() if policy.primary(cell)}
+    width = len(next(iter(cells))) if cells else 0
+    if lines is None:
+        lines = lines_of(cells, width)
+    changed = bool(suppressed)
     while changed:
         changed = False
-        for (i, _), members in lines.items():
+        for members in lines:
             hidden = [key for key in members if key in suppressed]
             if len(hidden) != 1:
                 continue
+            i = _varying(members, width)
             candidates = [key for key in members if key[i] != TOTAL and key not in suppressed]
             if not candidates:
                 continue
@@ -142,3 +160,11 @@ def control(cells: dict[Key, Cell], policy: Policy) -> dict[Key, Published]:
             suppressed.add(chosen)
             changed = True
     return {key: policy.publish(cell, key in suppressed) for key, cell in cells.items()}
+
+
+def _varying(members: list[Key], width: int) -> int:
+    """The dimension a line varies in: where its total (`T001`) differs from the other members."""
+    for i in range(width):
+        if len({key[i] for key in members}) > 1:
+            return i
+    return 0

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from services.core.settings import get_settings
 from services.reporting import queries, queries_cohorts, queries_events
 from services.reporting.catalogue import Indicator
-from services.reporting.disclosure import Cell, Key, Policy, control, with_totals
+from services.reporting.disclosure import Cell, Key, Policy, control, lines_of, with_totals
 from services.reporting.periods import AGE_BANDS, GROUPS, SECTORS, Period, PeriodKind, periods_between
 from services.reporting.queries import Breakdown
 from services.signals.rules.catalogue import SIGNAL_TYPES
@@ -123,6 +123,7 @@ def observations(
     grid = _grid(indicator, breakdown, by)
     policy = policy_for(indicator)
     rows: list[Row] = []
+    shapes: dict[frozenset[Key], list[list[Key]]] = {}
     for period in periods:
         if indicator.source == "cohorts" and period.code not in breakdown:
             continue  # not available yet (new early leavers: from 2 October t+1)
@@ -130,7 +131,11 @@ def observations(
         fine = {key: cells.get(key, _empty(indicator)) for key in grid}
         for extra in set(cells) - set(fine):
             fine[extra] = cells[extra]
-        published = control(with_totals(fine, len(by)), policy)
+        full = with_totals(fine, len(by))
+        shape = frozenset(full)
+        if shape not in shapes:  # every period of a breakdown has the same cells: its lines are computed once
+            shapes[shape] = lines_of(full, len(by))
+        published = control(full, policy, shapes[shape])
         for key in sorted(published, key=_order):
             cell = published[key]
             rows.append(Row(period, key, cell.value, cell.numerator, cell.denominator, cell.suppressed))

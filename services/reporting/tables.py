@@ -9,8 +9,9 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 CSV = "text/csv"
 
@@ -36,4 +37,5 @@ def table_response(request: Request, columns: Sequence[str], rows: list[dict[str
         for row in rows:
             writer.writerow([_cell(row[c]) for c in columns])
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": "inline"})
-    return JSONResponse({"columns": list(columns), "items": rows})
+    # orjson: a three-year breakdown is thousands of rows, and the stdlib encoder is the slower half of the answer.
+    return Response(orjson.dumps({"columns": list(columns), "items": rows}), media_type="application/json")
