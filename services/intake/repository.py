@@ -127,17 +127,19 @@ def existing_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tu
 
 # Both look-ups in one round trip, each an index probe per element (see _FIND_YOUTHS); youth rows carry no source.
 # The lists travel as JSON (orjson writes them in microseconds; psycopg's text arrays took milliseconds per list).
-# The third part reserves event sequence numbers for the pipelined writes (repository_pipeline).
+# The third part reserves event sequence numbers for the pipelined writes (repository_pipeline), as one array:
+# a row each would cost a fetch each.
 _FIND_STORED = text(
     """
-    SELECT i.source, i.id, NULL::uuid, NULL::bigint
+    SELECT i.source, i.id, NULL::uuid, NULL::bigint[]
     FROM json_to_recordset(CAST(:pairs AS json)) AS i(source text, id text)
     CROSS JOIN LATERAL (SELECT 1 FROM events e WHERE e.source = i.source AND e.event_id = i.id LIMIT 1) AS hit
     UNION ALL
     SELECT NULL, p.hex, y.id, NULL FROM json_array_elements_text(CAST(:pseudonyms AS json)) AS p(hex)
     CROSS JOIN LATERAL (SELECT id FROM youths WHERE youths.pseudonym = decode(p.hex, 'hex') LIMIT 1) AS y
     UNION ALL
-    SELECT NULL, NULL, NULL, nextval(pg_get_serial_sequence('events', 'seq')) FROM generate_series(1, :reserve)
+    SELECT NULL, NULL, NULL, array_agg(nextval(pg_get_serial_sequence('events', 'seq')))
+    FROM generate_series(1, :reserve) HAVING count(*) > 0
     """
 )
 
@@ -157,9 +159,9 @@ def find_stored(
     found: set[tuple[str, str]] = set()
     youths: dict[bytes, uuid.UUID] = {}
     seqs: list[int] = []
-    for source, key, youth_id, seq in session.execute(_FIND_STORED, params):
-        if seq is not None:
-            seqs.append(seq)
+    for source, key, youth_id, reserved in session.execute(_FIND_STORED, params).all():
+        if reserved is not None:
+            seqs = reserved
         elif source is None:
             youths[bytes.fromhex(key)] = youth_id
         else:

@@ -209,8 +209,11 @@ def _split(writes: Writes, created: Collection[Any]) -> Writes:
         if name + NEW not in WRITES:
             split.append((name, rows))
             continue
-        split.append((name + NEW, [row for row in rows if row["youth_id"] in created]))
-        split.append((name, [row for row in rows if row["youth_id"] not in created]))
+        new: list[dict[str, Any]] = []
+        known: list[dict[str, Any]] = []
+        for row in rows:
+            (new if row["youth_id"] in created else known).append(row)
+        split.extend(((name + NEW, new), (name, known)))
     return split
 
 
