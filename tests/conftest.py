@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -21,6 +22,8 @@ from services.core.db import dispose_engines, get_engine
 from services.core.dispatch import wait_for_tasks
 from services.core.models import Base
 from services.core.settings import reset_settings
+from tests.processes import RedisServer, stop_group
+from tests.signals.receiver import Receiver, running_receiver
 
 ADMIN_URL = os.environ.get("GLANSRIJK_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -81,3 +84,41 @@ def client() -> Iterator[TestClient]:
 
     with TestClient(build_app("all"), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+# -- real processes ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    """A private redis-server on a free port, which the test may stop and start."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def env(redis: RedisServer) -> dict[str, str]:
+    """The environment of the processes a test starts: the test's database, its Redis, the clock on a school day
+    on which the truant youths of tests/faults/support.py raise their signals, and a fast outbox sweep."""
+    return {
+        "GLANSRIJK_DATABASE_URL": os.environ["GLANSRIJK_DATABASE_URL"],
+        "GLANSRIJK_REDIS_URL": redis.url,
+        "GLANSRIJK_TODAY": "2026-02-06",
+        "GLANSRIJK_OUTBOX_SWEEP_SECONDS": "1",
+    }
+
+
+@pytest.fixture
+def processes() -> Iterator[list[Any]]:
+    """Processes the test started (`tests.processes.start_process`): stopped afterwards, whatever happened."""
+    started: list[Any] = []
+    yield started
+    for process in started:
+        stop_group(process)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 (tests/signals/receiver.py)."""
+    with running_receiver() as received:
+        yield received

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.intake.support import Partners, make_partners
-from tests.processes import RedisServer
-from tests.signals.receiver import Receiver, running_receiver
+from tests.signals.receiver import Receiver
 from tests.signals.support import World
 from tests.signals.webhook_support import Hook, subscribe
 
@@ -27,22 +24,6 @@ def world(client: TestClient, partners: Partners, settings_env: pytest.MonkeyPat
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A webhook receiver on 127.0.0.1 (tests/signals/receiver.py)."""
-    with running_receiver() as received:
-        yield received
-
-
-@pytest.fixture
 def hook(client: TestClient, partners: Partners, settings_env: pytest.MonkeyPatch, receiver: Receiver) -> Hook:
     """Leerplicht subscribed to status changes at `receiver`."""
     return subscribe(client, partners, settings_env, receiver.url)
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    """A private redis-server on a free port, which the test may stop and start."""
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
