@@ -91,9 +91,10 @@ def _handler(received: Receiver) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_receiver(path: str = "/hook") -> Iterator[Receiver]:
+def running_receiver(path: str = "/hook", port: int = 0) -> Iterator[Receiver]:
+    """A receiver on `port` (default: a free one) until the block ends."""
     received = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(received))
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(received))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
