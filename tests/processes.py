@@ -34,12 +34,17 @@ def wait_healthy(url: str, process: subprocess.Popen[Any], timeout: float = 60.0
 
 
 @contextmanager
-def api_server(which: str = "all", env: dict[str, str] | None = None, timeout: float = 30.0) -> Iterator[str]:
-    """`glansrijk serve WHICH` in a subprocess; yields its base URL and stops it afterwards."""
+def api_server(
+    which: str = "all", env: dict[str, str] | None = None, timeout: float = 30.0, workers: int = 1
+) -> Iterator[str]:
+    """`glansrijk serve WHICH [--workers N]` in a subprocess; yields its base URL and stops it afterwards."""
     port = free_port()
     environment = {**os.environ, **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "serve", which, "--host", "127.0.0.1", "--port", str(port)],
+        [
+            *(sys.executable, "-m", "services.cli.main", "serve", which),
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+        ],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
