@@ -67,8 +67,12 @@ _INSERT_BATCH_AND_EVENTS = text(
 _COMPILED: dict[Any, Any] = {}
 
 
+# Pipeline mode needs libpq 14 or later (psycopg[binary] ships one; a system libpq may be older).
+_LIBPQ_PIPELINES = psycopg.Pipeline.is_supported()
+
+
 def supported(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return _LIBPQ_PIPELINES and session.get_bind().dialect.name == "postgresql"
 
 
 class LostRace(Exception):
