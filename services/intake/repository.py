@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: EUPL-1.2
 """All SQL of the intake service: youths, events, the outbox row; the projection upserts are in
-`repository_projection` (split off by size).
+`repository_projection` and the pipelined writes of a request (Postgres) in `repository_pipeline` (split off
+by size). The statements here are the sequential way: SQLite, requests with a retraction, and a pipeline that
+lost a race with a concurrent request.
 
 On Postgres, lists travel as one array or JSON parameter each: a statement with thousands of bind parameters
 costs more in psycopg's query splitting and Postgres's parsing than the work it does (bench/intake.py).
