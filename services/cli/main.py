@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""`glansrijk`: migrate, serve, worker, beat, partners, keys, import, rebuild-state."""
+"""`glansrijk`: migrate, serve, worker, beat, partners, keys, import, rebuild-state, simulate, demo."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import typer
 from services.cli import admin
 from services.cli.demo import demo
 from services.core.settings import get_settings
+from services.simulator.cli import simulate
 
 app = typer.Typer(help="Glansrijk: keep youths 12-27 in view on their way to school and work.", no_args_is_help=True)
 partners_app = typer.Typer(help="Partner organisations (managed here only: there is no HTTP admin API).")
@@ -24,6 +25,7 @@ keys_app = typer.Typer(help="API keys: shown once, stored hashed.")
 app.add_typer(partners_app, name="partners")
 app.add_typer(keys_app, name="keys")
 app.command("demo")(demo)
+app.command("simulate")(simulate)
 
 ROOT = Path(__file__).resolve().parents[2]
 
