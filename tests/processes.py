@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -120,3 +123,70 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         kill_group(process)
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PostgresServer:
+    """A private PostgreSQL cluster on a free port that a test may stop and start (a restart under load must not
+    touch the machine's shared server, where other test runs keep their databases). As root it runs as the
+    `postgres` user, since PostgreSQL refuses to run as root."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="glansrijk-pg-"))
+        self.data = self.directory / "data"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _as_owner(self, *command: str) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
+
+    @property
+    def admin_dsn(self) -> str:
+        return self.dsn("postgres")
+
+    def dsn(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def init(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres")
+        subprocess.run(
+            self._as_owner(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8"),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def start(self) -> None:
+        settings = ("-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.directory}")
+        self.process = subprocess.Popen(
+            self._as_owner(str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port), *settings),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready = subprocess.run(
+                [str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)], check=False
+            )
+            if ready.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise AssertionError("the private PostgreSQL did not start")
+
+    def stop(self) -> None:
+        """A fast shutdown: open connections are cut, as in a restart by an operator or a failover."""
+        if self.process is not None:
+            pg_ctl = (str(PG_BIN / "pg_ctl"), "-D", str(self.data), "stop", "-m", "fast", "-w")
+            subprocess.run(self._as_owner(*pg_ctl), check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
