@@ -79,8 +79,9 @@ def prepare(youths: int) -> None:
 
     started = time.perf_counter()
     with transaction() as session:
+        marks = repository.current_marks(session)
         for day in month_ends_between(FIRST, LAST):
-            repository.rebuild_cells(session, day, utcnow())
+            repository.rebuild_cells(session, day, utcnow(), marks)
     cubed = time.perf_counter() - started
     with psycopg.connect(admin_dsn(DB), autocommit=True) as conn:
         conn.execute("ANALYZE reporting_month_cells")
@@ -149,11 +150,11 @@ def time_refresh(youths: int) -> list[list[str]]:
         partners[role] = Partner(role, partner_id, f"urn:nld:oin:{oin}:systeem:bench-{role}")
     dispose_engines()
     generate(admin_dsn(REFRESH_DB), partners, youths)
-    from services.reporting import refresh
+    from services.reporting import refresh, repository
 
     started = time.perf_counter()
     with transaction() as session:
-        rows = refresh.refresh_month_end(session, REFRESH_DAY, None)
+        rows = refresh.refresh_month_end(session, REFRESH_DAY, None, repository.current_marks(session))
     seconds = time.perf_counter() - started
     dispose_engines()
     with psycopg.connect(admin_dsn(), autocommit=True) as conn:

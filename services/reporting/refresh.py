@@ -37,7 +37,8 @@ class RefreshOutcome:
 
 @dataclass
 class Plan:
-    """What one refresh does: per month-end the youths to compute (None: every registered youth)."""
+    """What one refresh does: per month-end the youths to compute (None: every registered youth), and the marks
+    the data had reached when the plan was made."""
 
     days: list[tuple[date, list[uuid.UUID] | None]]
     upto: repository.Marks
@@ -51,30 +52,33 @@ def default_first(today: date) -> date:
 
 def plan(session: Session, today: date, first: date | None = None) -> Plan:
     """The month-ends from `first` to the last one before `today`: those never computed for everyone, the others
-    for the youths changed since the watermark whose change is dated on or before them."""
+    for the youths changed since their own marks whose change is dated on or before them."""
     wanted = month_ends_between(first or default_first(today), last_month_end_before(today))
     computed = repository.computed_month_ends(session)
     upto = repository.current_marks(session)
-    since = repository.watermark(session)
-    changed = repository.changed_youths(session, since, upto) if since is not None else None
+    changes: dict[repository.Marks, dict[uuid.UUID, date | None]] = {}
     days: list[tuple[date, list[uuid.UUID] | None]] = []
     for day in wanted:
-        if day not in computed or changed is None:
+        since = computed.get(day)
+        if since is None:
             days.append((day, None))
             continue
-        ids = sorted(y for y, affected in changed.items() if affected is None or affected <= day)
+        if since not in changes:  # month-ends computed in the same run share their marks: one query for all
+            changes[since] = repository.changed_youths(session, since, upto)
+        ids = sorted(y for y, affected in changes[since].items() if affected is None or affected <= day)
         if ids:
             days.append((day, ids))
     return Plan(days, upto)
 
 
-def refresh_month_end(session: Session, day: date, ids: list[uuid.UUID] | None) -> int:
-    """One month-end: its snapshot rows (of `ids`, or of every youth registered by then) and its cube."""
+def refresh_month_end(session: Session, day: date, ids: list[uuid.UUID] | None, upto: repository.Marks) -> int:
+    """One month-end: its snapshot rows (of `ids`, or of every youth registered by then) and its cube, marked as
+    computed up to `upto`."""
     repository.lock_refresh(session)
     if ids is None:
         ids = repository.registered_youths(session, day)
     written = compute_month_end(session, day, ids)
-    repository.rebuild_cells(session, day, utcnow())
+    repository.rebuild_cells(session, day, utcnow(), upto)
     return written
 
 

@@ -24,7 +24,6 @@ from services.core.models import (
     Registration,
     ReportingMonthCell,
     ReportingMonthEnd,
-    ReportingWatermark,
     ReportingYouthMonth,
     Signal,
     SignalChange,
@@ -45,7 +44,6 @@ FLAGS = (
     "without_accountable",
 )
 BANDS = ("district", "age_band", "sector", "group_code")
-WATERMARK_ID = 1
 
 
 @dataclass(frozen=True)
@@ -64,25 +62,6 @@ def current_marks(session: Session) -> Marks:
         )
     ).one()
     return Marks(int(row[0]), int(row[1]), int(row[2]))
-
-
-def watermark(session: Session) -> Marks | None:
-    row = session.get(ReportingWatermark, WATERMARK_ID)
-    return None if row is None else Marks(row.event_seq, row.signal_change_id, row.accountability_id)
-
-
-def save_watermark(session: Session, marks: Marks, at: datetime) -> None:
-    row = session.get(ReportingWatermark, WATERMARK_ID)
-    if row is None:
-        row = ReportingWatermark(id=WATERMARK_ID)
-        session.add(row)
-    row.event_seq, row.signal_change_id, row.accountability_id = (
-        marks.event_seq,
-        marks.signal_change_id,
-        marks.accountability_id,
-    )
-    row.refreshed_at = at
-    session.flush()
 
 
 # The keys of event data that carry the date of the fact (the intake catalogue's aliases).
@@ -153,8 +132,17 @@ def registered_youths(session: Session, day: date) -> list[uuid.UUID]:
     return list(session.scalars(query))
 
 
-def computed_month_ends(session: Session) -> set[date]:
-    return set(session.scalars(select(ReportingMonthEnd.month_end)))
+def computed_month_ends(session: Session) -> dict[date, Marks]:
+    """The month-ends computed so far, each with the marks it was computed up to."""
+    rows = session.execute(
+        select(
+            ReportingMonthEnd.month_end,
+            ReportingMonthEnd.event_seq,
+            ReportingMonthEnd.signal_change_id,
+            ReportingMonthEnd.accountability_id,
+        )
+    )
+    return {row.month_end: Marks(row.event_seq, row.signal_change_id, row.accountability_id) for row in rows}
 
 
 def signal_histories(session: Session, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[SignalHistory]]:
@@ -206,8 +194,9 @@ def replace_youth_months(session: Session, day: date, ids: Collection[uuid.UUID]
         session.execute(insert(ReportingYouthMonth), rows)
 
 
-def rebuild_cells(session: Session, day: date, at: datetime) -> None:
-    """The cube of `day`, summed in the database from that day's snapshot, and `day` marked as computed."""
+def rebuild_cells(session: Session, day: date, at: datetime, marks: Marks) -> None:
+    """The cube of `day`, summed in the database from that day's snapshot, and `day` marked as computed up to
+    `marks`."""
     session.execute(delete(ReportingMonthCell).where(ReportingMonthCell.month_end == day))
     source = ReportingYouthMonth
     bands = [getattr(source, name) for name in BANDS]
@@ -216,4 +205,12 @@ def rebuild_cells(session: Session, day: date, at: datetime) -> None:
     ).where(source.month_end == day, or_(source.target == 1, source.without_accountable == 1))
     session.execute(insert(ReportingMonthCell).from_select(["month_end", *BANDS, *FLAGS], summed.group_by(*bands)))
     session.execute(delete(ReportingMonthEnd).where(ReportingMonthEnd.month_end == day))
-    session.execute(insert(ReportingMonthEnd).values(month_end=day, refreshed_at=at))
+    session.execute(
+        insert(ReportingMonthEnd).values(
+            month_end=day,
+            refreshed_at=at,
+            event_seq=marks.event_seq,
+            signal_change_id=marks.signal_change_id,
+            accountability_id=marks.accountability_id,
+        )
+    )

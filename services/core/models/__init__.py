@@ -11,7 +11,6 @@ from services.core.models.partner import ApiKey, Partner, PartnerBrin, PartnerRo
 from services.core.models.report import (
     ReportingMonthCell,
     ReportingMonthEnd,
-    ReportingWatermark,
     ReportingYouthMonth,
 )
 from services.core.models.signal import Signal, SignalChange, SignalEvidence
@@ -50,7 +49,6 @@ __all__ = [
     "Registration",
     "ReportingMonthCell",
     "ReportingMonthEnd",
-    "ReportingWatermark",
     "ReportingYouthMonth",
     "Retraction",
     "Signal",

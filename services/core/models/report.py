@@ -68,22 +68,17 @@ class ReportingMonthCell(Base):
 
 class ReportingMonthEnd(Base):
     """A month-end date whose snapshot and cube are computed: only these dates (and the periods ending on
-    them) are published, so a month not yet computed never shows as zeros."""
+    them) are published, so a month not yet computed never shows as zeros.
+
+    The marks are how far the event store, the signal history and the accountability history had come when the
+    date was computed: youths with anything newer are recomputed for it, so late events change history as
+    "as of" demands. Each date keeps its own marks, so an interrupted refresh never recomputes what it finished.
+    """
 
     __tablename__ = "reporting_month_ends"
 
     month_end: Mapped[date] = mapped_column(primary_key=True)
     refreshed_at: Mapped[datetime]
-
-
-class ReportingWatermark(Base):
-    """How far the refresh has read (one row): youths with newer events, signal changes or accountability
-    rows are recomputed for every month-end, so late events change history as "as of" demands."""
-
-    __tablename__ = "reporting_watermarks"
-
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    event_seq: Mapped[int] = mapped_column(BigInteger)
-    signal_change_id: Mapped[int] = mapped_column(BigInteger)
-    accountability_id: Mapped[int] = mapped_column(BigInteger)
-    refreshed_at: Mapped[datetime]
+    event_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    signal_change_id: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    accountability_id: Mapped[int] = mapped_column(BigInteger, server_default="0")
