@@ -16,6 +16,7 @@ import typer
 
 from services.cli import admin
 from services.cli.demo import demo
+from services.cli.status import status
 from services.core.settings import get_settings
 from services.simulator.cli import simulate
 
@@ -25,6 +26,7 @@ keys_app = typer.Typer(help="API keys: shown once, stored hashed.")
 app.add_typer(partners_app, name="partners")
 app.add_typer(keys_app, name="keys")
 app.command("demo")(demo)
+app.command("status")(status)
 app.command("simulate")(simulate)
 
 ROOT = Path(__file__).resolve().parents[2]
