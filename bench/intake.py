@@ -32,6 +32,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bench import common
+from bench.http_load import LatencyResult, closed_loop, open_loop
 from bench.intake_events import (
     PREFIX,
     BenchYouth,
@@ -44,7 +45,6 @@ from bench.intake_events import (
 )
 from bench.intake_floor import measure_floor
 from bench.intake_profile import ProfileReport, profile_batched
-from bench.load import LatencyResult, closed_loop, open_loop
 
 BRINS = ["01AB", "02CD", "03EF", "04GH"]
 OIN = "00000001001234567000"

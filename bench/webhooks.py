@@ -27,7 +27,7 @@ import orjson
 import psycopg
 
 from bench import common
-from bench.load import closed_loop, open_loop
+from bench.http_load import closed_loop, open_loop
 from bench.webhook_services import (
     Stack,
     bench_stack,
