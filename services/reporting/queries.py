@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.core.clock import AMSTERDAM
 from services.core.models import ReportingMonthCell, ReportingMonthEnd
+from services.core.models.base import Timestamp
 from services.reporting.disclosure import Cell, Key
 from services.reporting.periods import Period
 
@@ -37,8 +38,9 @@ CUBE_MEASURES: dict[str, tuple[str, str | None, bool]] = {
 
 
 def moment(day: date) -> datetime:
-    """The UTC instant at which `day` starts in Amsterdam (dates are Amsterdam dates, time stamps UTC)."""
-    return datetime.combine(day, time(0), AMSTERDAM).astimezone(UTC).replace(tzinfo=None)
+    """The UTC instant at which `day` starts in Amsterdam (dates are Amsterdam dates, time stamps UTC). Aware,
+    so that Postgres never reads it in the session's time zone; SQLite stores UTC text without the zone."""
+    return datetime.combine(day, time(0), AMSTERDAM).astimezone(UTC)
 
 
 def periods_table(periods: Sequence[Period]) -> Any:
@@ -48,8 +50,8 @@ def periods_table(periods: Sequence[Period]) -> Any:
             cast(literal(p.code), String).label("code"),
             literal(p.start).label("first_day"),
             literal(p.end).label("last_day"),
-            literal(moment(p.start)).label("start_at"),
-            literal(moment(p.end + timedelta(days=1))).label("end_at"),
+            literal(moment(p.start), Timestamp).label("start_at"),
+            literal(moment(p.end + timedelta(days=1)), Timestamp).label("end_at"),
         )
         for p in periods
     ]
