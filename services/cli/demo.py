@@ -1,50 +1,47 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""`glansrijk demo`: the intake end to end on the embedded default, from nothing, in seconds.
+"""`glansrijk demo`: the whole chain on the embedded default, from nothing, in about a minute.
 
-A fresh SQLite file, the migrations, demo partners with keys, the three APIs on a loopback port, and a
-synthetic population posted through the real HTTP intake API. The demo sets the database for this process
-only (a configured Postgres URL is never used or changed) and restores the environment when it ends.
+A fresh SQLite file, the migrations, demo partners with keys, the three APIs on a loopback port, a local webhook
+receiver subscribed for every partner, the simulator's synthetic population posted through the real HTTP intake
+API, the rules run (`scan`), the reporting refreshed, and a summary of what a user wants to see. The demo sets
+the database for this process only (a configured Postgres URL is never used or changed) and restores the
+environment when it ends.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
-import socket
-import threading
 import time
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import typer
 
-from services.cli import admin, demo_report
-from services.cli.demo_data import DemoEvent, bad_events, generate
+from services.cli import admin, demo_post, demo_read, demo_report
 from services.cli.demo_partners import PARTNERS, DemoPartner
+from services.cli.demo_server import BackgroundServer, DemoError
+from services.cli.demo_webhooks import WebhookReceiver
+from services.core.calendar import add_months_clamped
 from services.core.clock import today
 from services.core.db import dispose_engines
-from services.core.scopes import Scope
 from services.core.settings import reset_settings
+from services.simulator import Config, SimEvent, Simulation
+
+__all__ = ["DemoError", "demo"]
 
 DATABASE_ENV, REDIS_ENV = "GLANSRIJK_DATABASE_URL", "GLANSRIJK_REDIS_URL"
+# Development settings for the demo's process only: loopback http webhooks (its own receiver), and the
+# simulator loads every enrolment and diploma (so the rules that read "not enrolled anywhere" may run).
+DEMO_SETTINGS = {"GLANSRIJK_ALLOW_HTTP_WEBHOOKS": "true", "GLANSRIJK_EDUCATION_DATA_COMPLETE": "true"}
 SQLITE_HEADER = b"SQLite format 3\x00"
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
-BATCH = "application/cloudevents-batch+json"
-BATCH_SIZE = 500
-HEALTH_TIMEOUT = 20.0
-
-
-class DemoError(Exception):
-    """Something the demo cannot go on from; reported as one line."""
 
 
 @dataclass(frozen=True)
@@ -59,18 +56,6 @@ class DemoKey:
 
 
 @dataclass
-class Tally:
-    """The intake's answers per event, by type and by partner."""
-
-    by_type: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    by_partner: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-
-    def add(self, partner: DemoPartner, event_type: str, outcome: str) -> None:
-        self.by_type[event_type][outcome] += 1
-        self.by_partner[partner.name][outcome] += 1
-
-
-@dataclass
 class Outcome:
     """What the demo saw, for the summary."""
 
@@ -78,29 +63,33 @@ class Outcome:
     database: Path
     keys: list[DemoKey]
     as_of: date
-    tally: Tally = field(default_factory=Tally)
+    start: date
+    tally: demo_post.Tally = field(default_factory=demo_post.Tally)
     invalid_status: int = 0
     invalid_params: list[dict[str, str]] = field(default_factory=list)
     repost: dict[str, int] = field(default_factory=dict)
     routes: frozenset[str] = frozenset()
+    scan: dict[str, int] = field(default_factory=dict)
+    subscriptions: dict[str, str] = field(default_factory=dict)  # handle -> subscription id
 
 
 def demo(
     database: Annotated[Path, typer.Option(help="the SQLite file of the demo")] = Path("glansrijk-demo.db"),
     keep: Annotated[bool, typer.Option("--keep", help="keep an existing demo database and add to it")] = False,
     port: Annotated[int, typer.Option(min=0, max=65535, help="port on 127.0.0.1; 0 picks a free one")] = 0,
-    youths: Annotated[int, typer.Option(min=1, max=100_000, help="size of the synthetic population")] = 300,
+    youths: Annotated[int, typer.Option(min=1, max=100_000, help="size of the synthetic population")] = 3000,
+    months: Annotated[int, typer.Option(min=1, max=24, help="months of history, up to yesterday")] = 6,
     seed: Annotated[int, typer.Option(help="the same seed and date give the same population")] = 2026,
     serve: Annotated[bool, typer.Option("--serve", help="keep the APIs running after the summary (Ctrl-C)")] = False,
 ) -> None:
-    """Run the intake end to end on a fresh SQLite file with a synthetic population (demo data only)."""
+    """Run the chain end to end on a fresh SQLite file with a simulated population (demo data only)."""
     started = time.monotonic()
     path = database.expanduser().resolve()
     try:
         if URL_SCHEME.match(str(database)):
             raise DemoError("--database takes a file path, not a URL: the demo always uses its own SQLite file")
         with demo_environment(path, keep=keep):
-            run(path, port=port, youths=youths, seed=seed, serve=serve, started=started)
+            run(path, port=port, youths=youths, months=months, seed=seed, serve=serve, started=started)
     except DemoError as exc:
         typer.echo(f"\nerror: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -119,9 +108,10 @@ def demo_environment(path: Path, *, keep: bool) -> Iterator[None]:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    saved = {name: os.environ.get(name) for name in (DATABASE_ENV, REDIS_ENV)}
+    saved = {name: os.environ.get(name) for name in (DATABASE_ENV, REDIS_ENV, *DEMO_SETTINGS)}
     os.environ[DATABASE_ENV] = f"sqlite:///{path}"
     os.environ[REDIS_ENV] = ""  # empty wins over a .env file: tasks run in-process
+    os.environ.update(DEMO_SETTINGS)
     reset_settings()
     dispose_engines()
     try:
@@ -136,7 +126,7 @@ def demo_environment(path: Path, *, keep: bool) -> Iterator[None]:
         reset_settings()
 
 
-def run(path: Path, *, port: int, youths: int, seed: int, serve: bool, started: float) -> None:
+def run(path: Path, *, port: int, youths: int, months: int, seed: int, serve: bool, started: float) -> None:
     echo = typer.echo
     echo("Glansrijk demo: synthetic youths, fake OINs and BSNs, on the embedded default")
     demo_report.step("database", f"{path} (SQLite; tasks run in this process)")
@@ -144,21 +134,29 @@ def run(path: Path, *, port: int, youths: int, seed: int, serve: bool, started: 
     demo_report.step("schema", f"migrated ({time.monotonic() - started:.1f} s)")
     keys = create_partners()
     demo_report.step("partners", f"{len(keys)} demo partners, one API key each")
+    receiver = WebhookReceiver()
+    receiver.start()
     server = BackgroundServer(port)
     server.start()
     try:
         as_of = today()
-        outcome = Outcome(base_url=server.base_url, database=path, keys=keys, as_of=as_of, routes=server.routes)
+        start = add_months_clamped(as_of, -months)
+        outcome = Outcome(server.base_url, path, keys, as_of, start, routes=server.routes)
         demo_report.step("server", f"{server.base_url} (intake, signals and reporting in one process)")
-        events = generate(youths, seed, as_of)
-        demo_report.step("youths", f"{youths} generated (seed {seed}, as of {as_of}): {len(events)} events")
-        with httpx.Client(base_url=server.base_url, timeout=60.0) as client:
-            post_population(client, outcome, events)
-            post_invalid(client, outcome, as_of)
-            post_again(client, outcome, events)
+        with httpx.Client(base_url=server.base_url, timeout=120.0) as client:
+            demo_post.subscribe(client, outcome, receiver)
+            demo_report.step("webhooks", f"{receiver.url}: one subscription per partner (signals, handovers)")
+            events = simulate(youths, start, months, seed)
+            demo_post.post_population(client, outcome, events)
+            demo_post.post_invalid(client, outcome, as_of)
+            demo_post.post_again(client, outcome)
             admin.wait_for_tasks()
-            signals = signal_counts(client, outcome)
-        demo_report.summary(outcome, signals)
+            run_rules(outcome)
+            demo_post.wait_for_deliveries(client, outcome, receiver)
+            refresh_reports(outcome)
+            signals = demo_read.signals(client, outcome)
+            reports = demo_read.reporting(client, outcome)
+        demo_report.summary(outcome, signals, reports, receiver.received)
         if serve:
             demo_report.serving(outcome)
             server.wait()
@@ -166,6 +164,7 @@ def run(path: Path, *, port: int, youths: int, seed: int, serve: bool, started: 
             demo_report.stopped(outcome)
     finally:
         server.stop()
+        receiver.stop()
     echo(f"Done in {time.monotonic() - started:.1f} s.")
 
 
@@ -188,131 +187,39 @@ def create_partners() -> list[DemoKey]:
     return keys
 
 
-class BackgroundServer:
-    """The three APIs under uvicorn on a thread of this process, on a socket bound before it starts."""
-
-    def __init__(self, port: int) -> None:
-        import uvicorn
-
-        from services.app import build_app
-
-        app = build_app("all")
-        self.routes = frozenset(str(getattr(route, "path", "")) for route in app.routes)
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self.socket.bind(("127.0.0.1", port))
-        except OSError as exc:
-            self.socket.close()
-            raise DemoError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try --port 0") from exc
-        self.port = int(self.socket.getsockname()[1])
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.socket]}, name="glansrijk-demo-api", daemon=True
-        )
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + HEALTH_TIMEOUT
-        while time.monotonic() < deadline:
-            if not self.thread.is_alive():
-                raise DemoError("the API server stopped while starting")
-            with suppress(httpx.TransportError):
-                if httpx.get(f"{self.base_url}/intake/v1/health", timeout=2.0).status_code == 200:
-                    return
-            time.sleep(0.05)
-        raise DemoError(f"{self.base_url}/intake/v1/health did not answer within {HEALTH_TIMEOUT:.0f} s")
-
-    def wait(self) -> None:
-        """Until Ctrl-C (or SIGTERM)."""
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, lambda *_: setattr(self.server, "should_exit", True))
-        try:
-            while self.thread.is_alive():
-                self.thread.join(0.5)
-        except KeyboardInterrupt:
-            typer.echo("\nstopping")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        if self.thread.is_alive():
-            self.thread.join(10)
-        self.socket.close()
+def simulate(youths: int, start: date, months: int, seed: int) -> list[SimEvent]:
+    """The simulator's stream for the months up to yesterday, with a progress bar over the simulated weeks."""
+    simulation = Simulation(Config(youths=youths, start=start, months=months, seed=seed))
+    end = simulation.config.end
+    weeks = (end - start).days // 7 + 1
+    progress = demo_report.Progress("simulating", weeks)
+    events = []
+    first = start.toordinal()
+    for event in simulation.events():
+        events.append(event)
+        arrived = date.fromisoformat(str(event.body["time"])[:10]).toordinal()
+        progress.update(max(0, min(weeks, (arrived - first) // 7)))
+    progress.update(weeks)
+    progress.finish(f"weeks from {start} to {end}")
+    demo_report.step("youths", f"{youths} simulated (seed {seed}): {len(events)} events in order of arrival")
+    return events
 
 
-def _post(client: httpx.Client, key: DemoKey, bodies: Sequence[dict[str, Any]]) -> httpx.Response:
-    headers = {**key.headers, "Content-Type": BATCH}
-    return client.post("/intake/v1/events", content=json.dumps(bodies), headers=headers)
+def run_rules(outcome: Outcome) -> None:
+    """The daily, time-driven evaluation as of today (what `glansrijk scan` runs), after the event-driven one."""
+    from services.signals.evaluation import runner
+
+    began = time.monotonic()
+    result = runner.scan(outcome.as_of).as_json()
+    outcome.scan = {k: int(v) for k, v in result.items() if isinstance(v, int)}
+    took = time.monotonic() - began
+    demo_report.step("rules", f"scan as of {outcome.as_of}: {result} ({took:.1f} s)")
 
 
-def _accepted(response: httpx.Response) -> dict[str, Any]:
-    if response.status_code != 202:
-        raise DemoError(f"the intake answered {response.status_code}: {response.text[:1000]}")
-    answer: dict[str, Any] = response.json()
-    return answer
+def refresh_reports(outcome: Outcome) -> None:
+    from services.reporting.tasks import run_refresh
 
-
-def _batches(outcome: Outcome, events: list[DemoEvent]) -> Iterator[tuple[DemoKey, list[DemoEvent]]]:
-    """Each partner's events from its own key, in requests of at most BATCH_SIZE events."""
-    for key in outcome.keys:
-        mine = [e for e in events if e.partner == key.partner.handle]
-        for start in range(0, len(mine), BATCH_SIZE):
-            yield key, mine[start : start + BATCH_SIZE]
-
-
-def _record(outcome: Outcome, key: DemoKey, batch: list[DemoEvent], answer: dict[str, Any]) -> None:
-    for result in answer["results"]:
-        outcome.tally.add(key.partner, batch[result["index"]].type, result["status"])
-
-
-def post_population(client: httpx.Client, outcome: Outcome, events: list[DemoEvent]) -> None:
-    progress = demo_report.Progress("posting", len(events))
-    requests = 0
-    for key, batch in _batches(outcome, events):
-        answer = _accepted(_post(client, key, [e.body for e in batch]))
-        _record(outcome, key, batch, answer)
-        requests += 1
-        progress.advance(len(batch))
-    progress.finish(f"events in {requests} requests of at most {BATCH_SIZE}")
-
-
-def post_invalid(client: httpx.Client, outcome: Outcome, as_of: date) -> None:
-    """One request of deliberately invalid events: the whole request answers 400 and stores nothing."""
-    bodies = bad_events(as_of)
-    key = next(k for k in outcome.keys if k.partner.handle == "vo")
-    response = _post(client, key, bodies)
-    if response.status_code != 400:
-        raise DemoError(f"the invalid events were answered {response.status_code}, not 400: {response.text[:500]}")
-    outcome.invalid_status = response.status_code
-    outcome.invalid_params = list(response.json().get("invalidParams", []))
-    for body in bodies:
-        outcome.tally.add(key.partner, str(body["type"]), "rejected")
-
-
-def post_again(client: httpx.Client, outcome: Outcome, events: list[DemoEvent]) -> None:
-    """The first request once more: every event is a duplicate and nothing is stored twice."""
-    key, batch = next(_batches(outcome, events))
-    answer = _accepted(_post(client, key, [e.body for e in batch]))
-    _record(outcome, key, batch, answer)
-    outcome.repost = {"events": len(batch), "accepted": answer["accepted"], "duplicates": answer["duplicates"]}
-
-
-def signal_counts(client: httpx.Client, outcome: Outcome) -> Counter[str] | None:
-    """Signals per type as the partners they are routed to see them; None while the signals API has none."""
-    counts: Counter[str] = Counter()
-    for key in outcome.keys:
-        if Scope.SIGNALS_READ not in key.partner.scopes:
-            continue
-        url: str | None = demo_report.SIGNALS_ROUTE
-        while url:
-            response = client.get(url, headers=key.headers)
-            if response.status_code == 404 and url == demo_report.SIGNALS_ROUTE:
-                return None  # a build without the signals API
-            if response.status_code != 200:
-                raise DemoError(f"{demo_report.SIGNALS_ROUTE} answered {response.status_code}: {response.text[:300]}")
-            page = response.json()
-            counts.update(item["type"] for item in page["items"] if item.get("relation", "routed") == "routed")
-            url = page.get("next")
-    return counts
+    began = time.monotonic()
+    refreshed = run_refresh(outcome.as_of, outcome.start - timedelta(days=1))
+    took = time.monotonic() - began
+    demo_report.step("reporting", f"{len(refreshed.month_ends)} month-ends refreshed ({took:.1f} s)")

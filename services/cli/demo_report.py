@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,9 +15,9 @@ from services.cli.demo_queries import projection_counts
 
 if TYPE_CHECKING:
     from services.cli.demo import Outcome
+    from services.cli.demo_read import Reports, Signals
+    from services.cli.demo_webhooks import Received
 
-SIGNALS_ROUTE = "/signals/v1/signals"
-REPORTING_ROUTE = "/reporting/v1/indicators"
 SERVICES = ("intake", "signals", "reporting")
 OUTCOMES = ("accepted", "duplicate", "rejected")
 WIDTH = 44
@@ -49,8 +49,12 @@ class Progress:
         return f"  {self.label:<12}[{'#' * filled}{'.' * (BAR - filled)}] {self.done}/{self.total}"
 
     def advance(self, count: int) -> None:
-        self.done += count
-        if self.live:
+        self.update(self.done + count)
+
+    def update(self, done: int) -> None:
+        changed = done != self.done
+        self.done = done
+        if self.live and changed:
             typer.echo("\r" + self._line(), nl=False)
 
     def finish(self, what: str) -> None:
@@ -77,7 +81,7 @@ def _per_kind(counts: dict[str, int]) -> str:
     return ", ".join(f"{kind} {count}" for kind, count in counts.items()) or "none"
 
 
-def summary(outcome: Outcome, signals: Counter[str] | None) -> None:
+def summary(outcome: Outcome, signals: Signals | None, reports: Reports, received: Received) -> None:
     _table("Intake answers per event type", outcome.tally.by_type, shorten=True)
     _table("Intake answers per partner", outcome.tally.by_partner)
 
@@ -90,10 +94,11 @@ def summary(outcome: Outcome, signals: Counter[str] | None) -> None:
     for param in outcome.invalid_params:
         echo(f"  {param['name']:<30}{param['reason']}")
     repost = outcome.repost
-    echo(
-        f"The first request posted again: 202 with {repost['accepted']} accepted and {repost['duplicates']} "
-        f"duplicates of {repost['events']} events (a (source, id) seen before stores nothing)."
-    )
+    if repost:
+        echo(
+            f"The first request posted again: 202 with {repost['accepted']} accepted and {repost['duplicates']} "
+            f"duplicates of {repost['events']} events (a (source, id) seen before stores nothing)."
+        )
 
     counts = projection_counts()
     echo()
@@ -108,21 +113,84 @@ def summary(outcome: Outcome, signals: Counter[str] | None) -> None:
 
     echo()
     if signals is not None:
-        echo(f"Signals raised so far (as of {outcome.as_of}, read through the signals API by the partners they")
-        echo(f"are routed to): {sum(signals.values())}")
-        for kind, count in sorted(signals.items()):
-            echo(f"  {kind:<24}{count}")
-        echo("  The time-driven rules (birthdays, 90 days out of view, deadlines) run daily: `glansrijk scan`.")
+        _signals(outcome, signals)
+        _webhooks(outcome, received)
     else:
         echo("Signals: this build has no signals API, so no signals are raised.")
-    if REPORTING_ROUTE not in outcome.routes:
-        echo("Reporting arrives with the next issue: for now it answers only /health, /docs and openapi.json.")
+    _reporting(reports)
+    _next(outcome)
 
+
+def _signals(outcome: Outcome, signals: Signals) -> None:
+    echo(f"Signals raised so far (as of {outcome.as_of}, read through the signals API by the partners they")
+    echo(f"are routed to): {signals.total}")
+    for kind, count in sorted(signals.by_type.items()):
+        echo(f"  {kind:<24}{count}")
+    echo()
+    echo("Signals per partner (routed to it)")
+    for partner, per_type in signals.by_partner.items():
+        if per_type:
+            kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(per_type.items()))
+            echo(f"  {partner:<{WIDTH - 2}}{sum(per_type.values()):>6}  {kinds}")
+    if signals.examples:
+        echo()
+        echo("Example signals, with the reasons a person can check by hand")
+    for partner, item in signals.examples:
+        youth = item.get("youth") or {}
+        echo(
+            f"  {item['type']} ({item['severity']}, deadline {item['deadline']}) for {partner}: "
+            f"youth aged {youth.get('age', '?')}, sector {youth.get('sector') or 'none'}"
+        )
+        for reason in item.get("reasons", []):
+            echo(f"    {reason['code']:<28}{_facts(reason.get('facts'))}")
+    echo("  The time-driven rules (birthdays, 90 days out of view, deadlines) run daily: `glansrijk scan`.")
+
+
+def _facts(facts: Any) -> str:
+    if not facts:
+        return ""
+    text = ", ".join(f"{k}={v}" for k, v in facts.items()) if isinstance(facts, dict) else str(facts)
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def _webhooks(outcome: Outcome, received: Received) -> None:
+    echo()
+    echo(f"Webhooks received by the demo's caseworker apps (signed, verified): {received.total}")
+    names = {key.partner.handle: key.partner.name for key in outcome.keys}
+    for handle, per_type in sorted(received.by_partner.items()):
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(per_type.items()))
+        echo(f"  {names.get(handle, handle):<{WIDTH - 2}}{sum(per_type.values()):>6}  {kinds}")
+    if received.unverified:
+        echo(f"  {received.unverified} deliveries did not verify")
+
+
+def _reporting(reports: Reports) -> None:
+    echo()
+    if not reports.available:
+        echo("Reporting: this build has no reporting API.")
+        return
+    echo(f"Groups on {reports.month_end} (reporting, rounded to 5, small counts suppressed)")
+    labels = {"1-in-view": "in view", "2-out-of-view": "out of view", "3-at-risk": "at risk"}
+    for group, value in sorted(reports.groups.items()):
+        shown = "suppressed" if value is None else str(value)
+        echo(f"  {group:<16}{shown:>10}  {labels.get(group, '')}")
+    if not reports.groups:
+        echo("  none yet")
+    echo()
+    echo("Indicators, the last whole month")
+    for code, row in reports.indicators.items():
+        shown = "suppressed" if row.get("suppressed") else str(row.get("value"))
+        parts = f" ({row.get('numerator')} of {row.get('denominator')})" if row.get("denominator") else ""
+        echo(f"  {code:<26}{row['period']:<10}{shown:>10}{parts}")
+
+
+def _next(outcome: Outcome) -> None:
     base = outcome.base_url
     echo()
     echo("Where to look next")
     for service in SERVICES:
         step(service, f"{base}/{service}/v1/docs   {base}/{service}/v1/openapi.json")
+    step("odata", f"{base}/reporting/v1/odata (Power BI, Tableau, Superset; HTTP Basic: key id and key)")
     echo()
     echo(f"Demo API keys (demo data, valid only in {outcome.database}):")
     for key in outcome.keys:
@@ -132,7 +200,9 @@ def summary(outcome: Outcome, signals: Counter[str] | None) -> None:
     day = outcome.as_of.isoformat()
     event = TRY_EVENT % (municipality.partner.source, day, day)
     echo()
-    echo("Try one event yourself (structured mode):")
+    echo("Try it yourself: the signals routed to the doorstroompunt, or one event (structured mode):")
+    doorstroompunt = next((k for k in outcome.keys if k.partner.handle == "doorstroompunt"), municipality)
+    echo(f"  curl -s {base}/signals/v1/signals -H 'Authorization: Bearer {doorstroompunt.key}'")
     echo(
         f"  curl -s -X POST {base}/intake/v1/events -H 'Authorization: Bearer {municipality.key}' "
         f"-H 'Content-Type: application/cloudevents+json' -d '{event}'"

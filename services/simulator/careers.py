@@ -97,10 +97,12 @@ def enrol(w: World, y: Youth, sector: str, track: str, grade: int, start: date, 
 
         start_job(w, y, start, silent)
     if not silent:
-        post_enrolment(w, y)
+        arrival = post_enrolment(w, y)
+        if arrival is not None:
+            flush_end(w, y, arrival)
 
 
-def post_enrolment(w: World, y: Youth) -> None:
+def post_enrolment(w: World, y: Youth, at: date | None = None) -> int | None:
     e = y.edu
     assert e is not None
     data: dict[str, object] = {
@@ -116,30 +118,51 @@ def post_enrolment(w: World, y: Youth) -> None:
         data["pathway"] = e.pathway
     if e.outflow is not None:
         data["outflowProfile"] = e.outflow
-    w.em.emit(e.partner, "education.enrolled", y, e.start, data)
+    return w.em.emit(e.partner, "education.enrolled", y, e.start, data, at=at)
 
 
-def unenrol(w: World, y: Youth, day: date, reason: str, silent: bool) -> None:
+def unenrol(w: World, y: Youth, day: date, reason: str, silent: bool, defer: bool = False, after: int = 0) -> None:
+    """The end of the current enrolment. With `defer` its event waits for the next enrolment (`flush_end`), so
+    that no partner's system shows a youth between two schools as not enrolled; `after` is the earliest arrival
+    (the diploma's, so that the end never arrives before it)."""
     e = y.edu
     assert e is not None
     y.edu = None
     y.lta = y.lta_weeks = 0
-    if not silent:
-        data = {"episodeId": e.episode, "brin": e.brin, "endDate": day.isoformat(), "reason": reason}
+    if silent:
+        return
+    flush_end(w, y)
+    data: dict[str, object] = {"episodeId": e.episode, "brin": e.brin, "endDate": day.isoformat(), "reason": reason}
+    if defer:
+        y.pending_end = (e.partner, data, day, after)
+    else:
         w.em.emit(e.partner, "education.unenrolled", y, day, data)
+
+
+def flush_end(w: World, y: Youth, at: int | None = None) -> None:
+    """Post a held-back enrolment end: on the day `at` (the next enrolment's arrival, in the evening, after it),
+    or after its usual lag, never before its earliest arrival."""
+    if y.pending_end is None:
+        return
+    partner, data, day, after = y.pending_end
+    y.pending_end = None
+    if at is None:
+        at = day.toordinal() + w.rng.randint(0, 21)
+    w.em.emit(partner, "education.unenrolled", y, day, data, at=date.fromordinal(max(at, after)), evening=True)
 
 
 def qualify(
     w: World, y: Youth, track: str, day: date, partner: str, silent: bool, history: list[tuple[str, date]]
-) -> None:
+) -> int:
     y.last_track = track
     y.last_done = day.year - 1 if day.month < 8 else day.year
     if track in STARTKWALIFICATIE and y.sk is None:
         y.sk = day
     if silent:
         history.append((track, day))
-    else:
-        w.em.emit(partner, "education.qualified", y, day, {"qualification": track, "date": day.isoformat()})
+        return 0
+    data = {"qualification": track, "date": day.isoformat()}
+    return w.em.emit(partner, "education.qualified", y, day, data) or 0
 
 
 def year_end(w: World, y: Youth, week: Week, silent: bool, history: list[tuple[str, date]]) -> None:
@@ -149,24 +172,30 @@ def year_end(w: World, y: Youth, week: Week, silent: bool, history: list[tuple[s
         return
     end = date(week.monday.year, 7, 31)
     if e.sector in ("pro", "vso"):
+        if y.age(end) < 18:
+            return  # pro and vso pupils stay (in their final grade) until they are 18
         y.last_track, y.last_done = e.track, week.school_year
         if e.outflow == "dagbesteding":
             y.unavailable = True
-        unenrol(w, y, end, "other", silent)
+        unenrol(w, y, end, "other", silent, defer=True)
         return
     exam = {"vo": "vo", "vavo": "vo", "mbo": "mbo", "hbo": "hbo", "wo": "wo"}[e.sector]
     if w.chance(w.a["examPass"][exam]):
-        qualify(w, y, e.track, week.friday, e.partner, silent, history)
-        unenrol(w, y, end, "diploma", silent)
+        arrival = qualify(w, y, e.track, week.friday, e.partner, silent, history)
+        unenrol(w, y, end, "diploma", silent, defer=True, after=arrival)
     elif e.sector == "mbo" and w.chance(0.4):
         unenrol(w, y, end, "dropout", silent)
         y.returns = w.chance(w.a["dropoutReturnsNextYear"])
 
 
 def vo_entry(y: Youth) -> int:
-    """The school year (its first calendar year) in which the youth enters vo: born before 1 October, at 11 or
-    12; born in October to December, the year after (the Dutch cut-off for the school years of primary)."""
-    return y.birth.year + (12 if y.birth.month < 10 else 13)
+    """The school year (its first calendar year) in which the youth enters vo: the one that holds the 12th
+    birthday. In reality pupils enter vo at 11.8 to 12.8 (the 1 October cut-off of primary school), so many are
+    12 in groep 8; the catalogue has no primary-school sector, so a simulated 12-year-old in primary school would
+    look "not enrolled anywhere" (absolute absence) to an operator who declares education data complete. The
+    simulator moves the entry up by about seven months instead (ADR 0022)."""
+    birthday = y.birth.year + 12
+    return birthday if y.birth.month >= 8 else birthday - 1
 
 
 def _choose(w: World, finished: str) -> tuple[str, str] | None:
@@ -180,11 +209,17 @@ def _choose(w: World, finished: str) -> tuple[str, str] | None:
 
 def year_start(w: World, y: Youth, week: Week, silent: bool) -> None:
     """1 August: move up, repeat, move down a track, start the next programme, or enter vo at 12."""
+    _year_start(w, y, week, silent)
+    if not silent:
+        flush_end(w, y)  # no next programme: the end after its usual lag
+
+
+def _year_start(w: World, y: Youth, week: Week, silent: bool) -> None:
     start = date(week.school_year, 8, 1)
     e = y.edu
     if e is not None:
         if e.sector == "vo" and e.grade == 2 and e.track in DOWN and w.chance(w.a["downwardTransfer"]):
-            unenrol(w, y, start - timedelta(days=1), "transfer", silent)
+            unenrol(w, y, start - timedelta(days=1), "transfer", silent, defer=True)
             enrol(w, y, "vo", DOWN[e.track], e.grade + 1, start, silent)
             return
         if e.grade >= e.years or w.chance(w.a["repeatGrade"]):
@@ -213,6 +248,9 @@ def year_start(w: World, y: Youth, week: Week, silent: bool) -> None:
         return
     if y.last_track is not None and y.last_done == week.school_year - 1:
         nxt = _choose(w, y.last_track)
+        if nxt is None and y.sk is None and age < 18 and w.chance(0.9):
+            # still kwalificatieplichtig: leerplicht and the school see to a next programme for almost all
+            nxt = ("mbo", "mbo-2" if y.last_track in ("vmbo-kb", "vmbo-gt", "mbo-1") else "mbo-1")
         if nxt is not None and age < 25:
             sector, track = nxt
             grade = 4 if (sector, track) == ("vo", "havo") else 5 if (sector, track) == ("vo", "vwo") else 1
@@ -225,8 +263,8 @@ def dropout(w: World, y: Youth, day: date, silent: bool) -> None:
     e = y.edu
     assert e is not None
     if y.sk is None and y.age(day) < 18 and w.chance(w.a["switchInsteadOfDropoutUnder18"]):
-        unenrol(w, y, day, "transfer", silent)
-        start = day + timedelta(days=3 + w.rng.randrange(10))
+        unenrol(w, y, day, "transfer", silent, defer=True)
+        start = day + timedelta(days=7 - day.weekday())  # the next Monday
         if y.age(start) >= 16 or e.sector == "mbo":
             enrol(w, y, "mbo", "mbo-2" if e.track in ("havo", "vwo", "vmbo-gt", "mbo-3", "mbo-4") else "mbo-1",
                   1, start, silent)  # fmt: skip

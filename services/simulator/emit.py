@@ -79,8 +79,11 @@ class Emitter:
         data: dict[str, Any],
         birth_date: bool = False,
         at: date | None = None,
-    ) -> None:
-        """An event about `youth` with fact date `fact`, arriving after the type's lag (or on `at`)."""
+        evening: bool = False,
+    ) -> int | None:
+        """An event about `youth` with fact date `fact`, arriving after the type's lag (or on `at`; in the evening
+        of that day with `evening`, after the day's other events). Returns the day of arrival as an ordinal, or
+        None when that lies after the period (the event is left out)."""
         rng = self.rng
         if at is None:
             least, most = LAG[kind]
@@ -89,7 +92,7 @@ class Emitter:
             arrival = at.toordinal()
         if arrival > self.end_ordinal:
             self.late += 1
-            return
+            return None
         person: dict[str, Any] = {"bsn": youth.bsn}
         if birth_date:
             person["birthDate"] = youth.birth.isoformat()
@@ -97,7 +100,7 @@ class Emitter:
             person["localId"] = f"{partner.upper()}-{youth.idx + 1:06d}"
         youth.seq += 1
         self.counter += 1
-        second = rng.randrange(7 * 3600, 19 * 3600)
+        second = rng.randrange(20 * 3600, 24 * 3600) if evening else rng.randrange(7 * 3600, 19 * 3600)
         stamp = (
             f"{date.fromordinal(arrival).isoformat()}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
         )
@@ -111,6 +114,7 @@ class Emitter:
             "data": {"person": person, **data},
         }
         heapq.heappush(self.heap, (arrival * 86400 + second, self.counter, SimEvent(partner, body)))
+        return arrival
 
     def release(self, before: date) -> Iterator[SimEvent]:
         """Every held event arriving before `before`, in order of arrival."""

@@ -170,5 +170,9 @@ def maybe_move_out(w: World, y: Youth, week: Week, age: int) -> bool:
         return False
     day = week.monday + timedelta(days=w.rng.randrange(7))
     y.gone = day
+    if y.pending_end is not None:
+        from services.simulator.careers import flush_end
+
+        flush_end(w, y)
     w.em.emit("municipality", "person.deregistered", y, day, {"date": day.isoformat(), "reason": "moved-out"})
     return True

@@ -54,6 +54,9 @@ class Youth:
     vo_track: str
     seq: int = 0
     gone: date | None = None  # deregistered on
+    # an enrolment's end held back until the next enrolment (or the diploma) has been posted: (partner, data,
+    # end date, earliest arrival as an ordinal)
+    pending_end: tuple[str, dict[str, object], date, int] | None = None
     edu: Enrolment | None = None
     sk: date | None = None  # startkwalificatie
     last_track: str | None = None  # the last programme finished (with a diploma, or pro/vso)

@@ -132,12 +132,16 @@ class Simulation:
     def _initial_load(self, y: Youth, history: list[tuple[str, date]]) -> None:
         """What the partners know at the start: the BRP registration and the current episodes."""
         em, start = self.em, self.config.start
+        # The go-live load on the day before the start, the BRP's registrations last (in the evening): a youth's
+        # facts are in place when the registration brings it into the target group. A youth moving in during the
+        # period: the registration a week or two after the move, what DUO and others know a few days earlier.
+        moves_in = y.since > start
+        at = y.since + timedelta(days=self.rng.randint(1, 4)) if moves_in else start - timedelta(days=1)
         registered = {"districtCode": y.district, "since": y.since.isoformat()}
-        em.emit("municipality", "person.registered", y, y.since, registered, birth_date=True)
-        # The go-live load the day before the start; for a youth moving in during the period, soon after.
-        at = start - timedelta(days=1) if y.since <= start else y.since + timedelta(days=self.rng.randint(1, 14))
+        when = y.since + timedelta(days=self.rng.randint(5, 14)) if moves_in else at
+        em.emit("municipality", "person.registered", y, y.since, registered, birth_date=True, at=when, evening=True)
         if y.edu is not None:
-            careers.post_enrolment(self.world, y)
+            careers.post_enrolment(self.world, y, at=at)
         for track, day in history:
             partner = "doorstroompunt"  # historical diplomas from DUO
             em.emit(partner, "education.qualified", y, day, {"qualification": track, "date": day.isoformat()}, at=at)
