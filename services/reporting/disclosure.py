@@ -3,7 +3,7 @@
 
 - Counts are rounded to a multiple of `GLANSRIJK_ROUNDING_BASE`; a count from 1 to k-1 is suppressed.
 - A percentage, rate or median is suppressed when its denominator is below k or its numerator is from 1 to k-1;
-  then its numerator and denominator are null too.
+  then its numerator and denominator are null too. Over a population of 0 it has no value but is not suppressed.
 - Secondary suppression: where a line of a breakdown (one dimension varying, the others fixed, with its total)
   has exactly one suppressed cell, the cell with the smallest unrounded count in that line (ties: the lowest
   code) is suppressed too, until no line has exactly one. A total is never chosen, so the totals of a breakdown
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from services.reporting.periods import TOTAL
 
 Key = tuple[str, ...]
+Lines = dict[tuple[int, Key], list[Key]]
 
 
 @dataclass
@@ -73,12 +74,19 @@ class Policy:
         return cell.denominator or 0
 
     def primary(self, cell: Cell) -> bool:
+        """A ratio or median over nobody (a population of 0) has no value and nothing to protect: it is not
+        suppressed, and so never forces a secondary suppression of a real cell (ADR 0021)."""
         small = 1 <= cell.numerator <= self.k - 1
         if self.is_count:
             return small
         if self.is_median:
-            return len(cell.values or []) < self.k
-        return (cell.denominator or 0) < self.k or small
+            return 0 < len(cell.values or []) < self.k
+        denominator = cell.denominator or 0
+        return 0 < denominator < self.k or (denominator > 0 and small)
+
+    def hides_something(self, cell: Cell) -> bool:
+        """Whether suppressing the cell hides anything: a ratio or median over nobody shows no value anyway."""
+        return self.is_count or self.size(cell) > 0
 
     def round_count(self, count: int) -> int:
         return ((2 * count + self.base) // (2 * self.base)) * self.base
@@ -129,42 +137,52 @@ def with_totals(fine: dict[Key, Cell], width: int) -> dict[Key, Cell]:
     return full
 
 
-def lines_of(keys: Iterable[Key], width: int) -> list[list[Key]]:
-    """The lines of a breakdown: for each dimension, the cells that differ only in it (its total included)."""
-    lines: dict[tuple[int, Key], list[Key]] = defaultdict(list)
+def lines_of(keys: Iterable[Key], width: int) -> Lines:
+    """The lines of a breakdown, by the dimension they vary in and the values of the others: the cells that
+    differ only in that dimension, its total included."""
+    lines: Lines = defaultdict(list)
     for key in keys:
         for i in range(width):
             lines[(i, key[:i] + key[i + 1 :])].append(key)
-    return [members for (_, _), members in sorted(lines.items(), key=lambda item: item[0])]
+    return dict(sorted(lines.items()))
 
 
-def control(cells: dict[Key, Cell], policy: Policy, lines: list[list[Key]] | None = None) -> dict[Key, Published]:
+def control(cells: dict[Key, Cell], policy: Policy, lines: Lines | None = None) -> dict[Key, Published]:
     """Primary and secondary suppression, then rounding, of one period's breakdown (with its totals). `lines`
     may be passed when many periods share the same keys."""
     suppressed = {key for key, cell in cells.items() if policy.primary(cell)}
     width = len(next(iter(cells))) if cells else 0
     if lines is None:
         lines = lines_of(cells, width)
+
+    def pinned(key: Key, i: int) -> bool:
+        """Whether the cell follows from another line anyway: there its total is shown and every other cell is
+        a ratio over nobody (shown, and nothing to hide), so the cell equals that total. Hiding it protects
+        nothing, so another cell is chosen when there is one."""
+        for j in range(width):
+            if j == i or key[j] == TOTAL or (*key[:j], TOTAL, *key[j + 1 :]) in suppressed:
+                continue
+            others = [m for m in lines.get((j, key[:j] + key[j + 1 :]), []) if m != key and m[j] != TOTAL]
+            if all(m not in suppressed and not policy.hides_something(cells[m]) for m in others):
+                return True
+        return False
+
     changed = bool(suppressed)
     while changed:
         changed = False
-        for members in lines:
+        for (i, _), members in lines.items():
             hidden = [key for key in members if key in suppressed]
             if len(hidden) != 1:
                 continue
-            i = _varying(members, width)
-            candidates = [key for key in members if key[i] != TOTAL and key not in suppressed]
+            candidates = [
+                key
+                for key in members
+                if key[i] != TOTAL and key not in suppressed and policy.hides_something(cells[key])
+            ]
             if not candidates:
                 continue
-            chosen = min(candidates, key=lambda key: (policy.size(cells[key]), key[i]))
+            free = [key for key in candidates if not pinned(key, i)]
+            chosen = min(free or candidates, key=lambda key: (policy.size(cells[key]), key[i]))
             suppressed.add(chosen)
             changed = True
     return {key: policy.publish(cell, key in suppressed) for key, cell in cells.items()}
-
-
-def _varying(members: list[Key], width: int) -> int:
-    """The dimension a line varies in: where its total (`T001`) differs from the other members."""
-    for i in range(width):
-        if len({key[i] for key in members}) > 1:
-            return i
-    return 0

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, String, cast, func, literal, select, union
 from sqlalchemy.orm import Session
 
 from services.core.clock import AMSTERDAM
-from services.core.models import ReportingMonthCell, ReportingMonthEnd
+from services.core.models import Partner, ReportingMonthCell, ReportingMonthEnd
 from services.core.models.base import Timestamp
 from services.reporting.disclosure import Cell, Key
 from services.reporting.periods import Period
@@ -109,3 +109,8 @@ def districts(session: Session) -> list[str]:
     """The district codes the cube holds (with `unknown` when a youth had none)."""
     query = select(ReportingMonthCell.district).distinct().order_by(ReportingMonthCell.district)
     return list(session.scalars(query))
+
+
+def partner_ids(session: Session) -> list[str]:
+    """Every partner, first registered first: the values of the `partner` dimension."""
+    return [str(i) for i in session.scalars(select(Partner.id).order_by(Partner.created_at, Partner.id))]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from services.core.settings import get_settings
 from services.reporting import queries, queries_cohorts, queries_events
 from services.reporting.catalogue import Indicator
-from services.reporting.disclosure import Cell, Key, Policy, control, lines_of, with_totals
+from services.reporting.disclosure import Cell, Key, Lines, Policy, control, lines_of, with_totals
 from services.reporting.periods import AGE_BANDS, GROUPS, SECTORS, Period, PeriodKind, periods_between
 from services.reporting.queries import Breakdown
 from services.signals.rules.catalogue import SIGNAL_TYPES
@@ -102,13 +102,24 @@ def _empty(indicator: Indicator) -> Cell:
     return Cell(0, 0 if indicator.is_ratio else None)
 
 
-def _grid(indicator: Indicator, breakdown: Breakdown, by: Sequence[str]) -> list[Key]:
-    """Every combination of band values: fixed code lists, and the districts or partners seen in any period,
-    so that every period has the same rows."""
-    values: list[tuple[str, ...]] = []
-    for i, name in enumerate(by):
-        seen = {key[i] for cells in breakdown.values() for key in cells}
-        values.append(FIXED_CODES[name] if name in FIXED_CODES else tuple(sorted(seen)))
+def axis(session: Session, name: str) -> tuple[str, ...]:
+    """The values of a dimension, the same for every request: a fixed code list, every district the cube has
+    known (and `unknown`), or every partner. A value that only some requests showed would change which cell
+    secondary suppression picks, and so the same cell's value between two requests."""
+    if name in FIXED_CODES:
+        return FIXED_CODES[name]
+    if name == "district":
+        return tuple(sorted({*queries.districts(session), "unknown"}))
+    return tuple(queries.partner_ids(session))
+
+
+def _grid(session: Session, indicator: Indicator, breakdown: Breakdown, by: Sequence[str]) -> list[Key]:
+    """Every combination of band values, so that every period has the same rows."""
+    values = [axis(session, name) for name in by]
+    for i in range(len(by)):
+        # A value outside the axis (a partner created since the query began) is shown, not dropped.
+        extra = {key[i] for cells in breakdown.values() for key in cells} - set(values[i])
+        values[i] = (*values[i], *sorted(extra))
     if indicator.code == "youths-per-group" and "group" in by:
         position = list(by).index("group")
         values[position] = tuple(g for g in values[position] if g != "none")
@@ -120,10 +131,10 @@ def observations(
 ) -> list[Row]:
     periods = published_periods(session, indicator, kind, first, last, by, today)
     breakdown = fine_cells(session, indicator, periods, by, today)
-    grid = _grid(indicator, breakdown, by)
+    grid = _grid(session, indicator, breakdown, by)
     policy = policy_for(indicator)
     rows: list[Row] = []
-    shapes: dict[frozenset[Key], list[list[Key]]] = {}
+    shapes: dict[frozenset[Key], Lines] = {}
     for period in periods:
         if indicator.source == "cohorts" and period.code not in breakdown:
             continue  # not available yet (new early leavers: from 2 October t+1)
@@ -150,10 +161,7 @@ def _order(key: Key) -> tuple[Any, ...]:
 def groups(session: Session, day: date, by: Sequence[str]) -> list[tuple[Key, Any]]:
     """Youths per group on a month-end date (group first in each key), with disclosure control."""
     cells = queries.group_counts(session, day, by)
-    seen = [{key[i + 1] for key in cells} for i in range(len(by))]
-    axes = [tuple(g for g in GROUPS if g != "none")] + [
-        FIXED_CODES[name] if name in FIXED_CODES else tuple(sorted(seen[i])) for i, name in enumerate(by)
-    ]
+    axes = [tuple(g for g in GROUPS if g != "none")] + [axis(session, name) for name in by]
     fine = {tuple(key): cells.get(tuple(key), Cell()) for key in product(*axes)}
     settings = get_settings()
     published = control(with_totals(fine, 1 + len(by)), Policy(settings.disclosure_k, settings.rounding_base, "count"))

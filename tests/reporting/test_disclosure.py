@@ -32,8 +32,16 @@ def test_a_small_count_cannot_be_recovered(world: ReportWorld, reader: TestPartn
     published = {r["district"]: r["value"] for r in by_district}
     # 3 is below k: suppressed. Alone it would follow from the total, so the cell with the smallest unrounded
     # count goes too: WK050504 with 0 (interface.md takes the smallest count, zero included). The rest is
-    # rounded to 5: 26 -> 25, 12 -> 10, 11 -> 10.
-    assert published == {"T001": 25, "WK050501": 10, "WK050502": None, "WK050503": 10, "WK050504": None}
+    # rounded to 5: 26 -> 25, 12 -> 10, 11 -> 10. The districts are every district the cube knows, and
+    # `unknown`, in every request, so the choice never depends on the question asked.
+    assert published == {
+        "T001": 25,
+        "WK050501": 10,
+        "WK050502": None,
+        "WK050503": 10,
+        "WK050504": None,  # 0, like `unknown`; the lower code of the two is chosen
+        "unknown": 0,
+    }
     assert cell(by_district, district="WK050502")["suppressed"] is True
     # From the total: 25 - 10 - 10 leaves two unknown cells, not one; and with the rounding (26 in 23..27, each
     # 10 in 8..12) the hidden pair sums to anything from -1 to 11.
@@ -78,9 +86,17 @@ def test_a_small_count_cannot_be_recovered(world: ReportWorld, reader: TestPartn
 def test_a_ratio_with_a_small_denominator_is_suppressed_with_its_parts(world: ReportWorld, reader: TestPartner) -> None:
     _population(world)
     rows = world.observations(reader, "participation-rate", **JAN, by="district")
-    # Only the four 20-year-olds are aged 16 to 26: a denominator of 4 is below k everywhere.
-    for row in rows:
-        assert (row["value"], row["numerator"], row["denominator"], row["suppressed"]) == (None, None, None, True)
+    # Only the four 20-year-olds (all in WK050504) are aged 16 to 26: a denominator of 4 is below k, there and
+    # in the total. The other districts have nobody aged 16 to 26: no value, and nothing to hide.
+    shown = {r["district"]: (r["value"], r["numerator"], r["denominator"], r["suppressed"]) for r in rows}
+    assert shown == {
+        "T001": (None, None, None, True),
+        "WK050501": (None, 0, 0, False),
+        "WK050502": (None, 0, 0, False),
+        "WK050503": (None, 0, 0, False),
+        "WK050504": (None, None, None, True),
+        "unknown": (None, 0, 0, False),
+    }
 
 
 def _lines(keys: list[tuple[str, ...]], width: int) -> list[list[tuple[str, ...]]]:
@@ -113,3 +129,28 @@ def test_no_line_of_any_breakdown_has_exactly_one_hidden_cell() -> None:
                 assert value.suppressed
             if not value.suppressed:
                 assert value.value % 5 == 0
+
+
+def test_no_line_of_a_ratio_breakdown_has_exactly_one_hidden_cell() -> None:
+    """The same for percentages (populations from 3 to 200); and a ratio over nobody has no value and is not
+    hidden (ADR 0021)."""
+    rng = random.Random(20261202)
+    for _ in range(300):
+        rows, columns = rng.randint(1, 5), rng.randint(1, 5)
+        fine = {}
+        for r in range(rows):
+            for c in range(columns):
+                population = rng.choice([3, 9, 10, 12, 40, 200])
+                fine[(f"r{r}", f"c{c}")] = Cell(rng.randint(0, population), population)
+        cells = with_totals(fine, 2)
+        published: dict[Any, Any] = control(cells, Policy(10, 5, "percentage"))
+        for line in _lines(list(cells), 2):
+            hidden = [key for key in line if published[key].suppressed]
+            assert len(hidden) != 1, (fine, line)
+        for key, value in published.items():
+            cell = cells[key]
+            if 0 < (cell.denominator or 0) < 10 or 1 <= cell.numerator <= 9:
+                assert value.suppressed and value.numerator is None and value.denominator is None
+    nobody = control(with_totals({("a",): Cell(0, 0), ("b",): Cell(30, 40)}, 1), Policy(10, 5, "percentage"))
+    assert (nobody[("a",)].value, nobody[("a",)].denominator, nobody[("a",)].suppressed) == (None, 0, False)
+    assert nobody[("b",)].value == 75.0 and nobody[("T001",)].value == 75.0

@@ -76,9 +76,9 @@ def test_python_odata_reads_metadata_filters_and_pages_to_the_end(feed: str, rea
         .filter(observation.PeriodStart >= "2026-01-01")
     )
     rows = list(query)
-    # Two months; per month the total, the 2 districts seen, 5 age bands, 8 sectors and 4 groups:
-    # 1 + 2 + 5 + 8 + 4 = 20 rows each, read over two pages of 25.
-    assert len(rows) == 40
+    # Two months; per month the total, the 2 districts and `unknown`, 5 age bands, 8 sectors and 4 groups:
+    # 1 + 3 + 5 + 8 + 4 = 21 rows each, read over two pages of 25.
+    assert len(rows) == 42
     assert {r.Period for r in rows} == {"2026MM01", "2026MM02"}
     total = [
         r for r in rows if r.District == "T001" and r.AgeBand == "T001" and r.Sector == "T001" and r.Group == "T001"
@@ -90,6 +90,8 @@ def test_python_odata_reads_metadata_filters_and_pages_to_the_end(feed: str, rea
         ("2026MM01", "WK050502"): 2.0,
         ("2026MM02", "WK050501"): 3.0,
         ("2026MM02", "WK050502"): 2.0,
+        ("2026MM01", "unknown"): 0.0,
+        ("2026MM02", "unknown"): 0.0,
     }
 
     # The whole feed, page after page (25 rows each), to the end: as many rows as `$count` says, keys unique.
