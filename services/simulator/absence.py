@@ -10,6 +10,8 @@ which ends back at school, in a dropout, or with an exemption from leerplicht.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from services.core.calendar import is_kwalificatieplichtig, is_leerplichtig
 from services.simulator import careers, params
 from services.simulator.population import Episode, Youth
@@ -122,9 +124,22 @@ def grant_exemption(w: World, y: Youth, week: Week) -> None:
     w.em.emit("leerplicht", "education.exemption-granted", y, week.friday, data)
 
 
+def end_exemption(w: World, y: Youth, week: Week) -> None:
+    """The exemption ends (the youth can go to school again, at a vso school)."""
+    exemption = y.exemption
+    assert exemption is not None
+    y.exemption = None
+    data = {"episodeId": exemption.episode, "to": week.friday.isoformat(), "article": exemption.kind}
+    w.em.emit("leerplicht", "education.exemption-ended", y, week.friday, data)
+    careers.enrol(w, y, "vso", "vso", min(6, max(1, y.age(week.monday) - 11)), week.monday + timedelta(days=7), False)
+
+
 def not_enrolled(w: World, y: Youth, week: Week) -> None:
     """A leerplichtige or kwalificatieplichtige youth without a school and without an exemption: absolute
-    absence; leerplicht finds most of them a school within weeks."""
+    absence; leerplicht finds most of them a school within weeks. An exempted youth may go back to school."""
+    if y.exemption is not None and week.lesweek and y.age(week.monday) < 18 and w.chance(1 / 150):
+        end_exemption(w, y, week)
+        return
     if y.exemption is not None or not week.lesweek or not _obliged(y, week) or careers.vo_entry(y) > week.school_year:
         y.out_weeks = 0
         return

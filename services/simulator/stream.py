@@ -22,7 +22,7 @@ from services.core.calendar import add_months_clamped, is_kwalificatieplichtig, 
 from services.simulator import absence, careers, life, params
 from services.simulator.calibration import Stats
 from services.simulator.emit import PREFIX, Emitter, SimEvent
-from services.simulator.population import MAX_AGE, MIN_AGE, Youth, birth_date, fake_bsn, registered_since
+from services.simulator.population import MAX_AGE, MIN_AGE, Episode, Youth, birth_date, fake_bsn, registered_since
 from services.simulator.world import Week, World, week_of
 
 EARLY_LEAVER_SECTORS = frozenset({"vo", "pro", "vso", "vavo", "mbo"})
@@ -110,6 +110,10 @@ class Simulation:
             if y.edu is not None and year < current and w.chance(careers.dropout_risk(w, y)):
                 careers.dropout(w, y, date(year + 1, 3, 1), silent=True)
         age = y.age(start)
+        if y.edu is not None and y.edu.sector == "vso" and age < 18 and w.chance(float(w.a["exemptionShareOfVso"])):
+            careers.unenrol(w, y, start, "other", silent=True)  # exempted (art. 5a) instead of at school
+            day = start - timedelta(days=w.rng.randrange(30, 900))
+            y.exemption = Episode(y.next_episode("vrij"), "leerplicht", max(day, y.birth), "5a")
         if y.edu is not None and y.edu.pathway == "bbl":
             return
         if age >= 16 and not y.unavailable and w.chance(float(w.a["notAvailableForWork"]) * (2 if y.sk else 4)):
@@ -151,6 +155,9 @@ class Simulation:
         if y.benefit is not None:
             data = {"episodeId": y.benefit.episode, "date": y.benefit.start.isoformat(), "kind": y.benefit.kind}
             em.emit("social", "income.benefit-started", y, y.benefit.start, data, at=at)
+        if y.exemption is not None:
+            data = {"episodeId": y.exemption.episode, "from": y.exemption.start.isoformat(), "article": "5a"}
+            em.emit("leerplicht", "education.exemption-granted", y, y.exemption.start, data, at=at)
         if y.care is not None:
             care = y.care
             data = {
