@@ -81,12 +81,11 @@ class Policy:
             return small
         if self.is_median:
             return 0 < len(cell.values or []) < self.k
-        denominator = cell.denominator or 0
-        return 0 < denominator < self.k or (denominator > 0 and small)
+        return small or 0 < (cell.denominator or 0) < self.k
 
     def hides_something(self, cell: Cell) -> bool:
         """Whether suppressing the cell hides anything: a ratio or median over nobody shows no value anyway."""
-        return self.is_count or self.size(cell) > 0
+        return self.is_count or self.size(cell) > 0 or cell.numerator > 0
 
     def round_count(self, count: int) -> int:
         return ((2 * count + self.base) // (2 * self.base)) * self.base

@@ -154,3 +154,6 @@ def test_no_line_of_a_ratio_breakdown_has_exactly_one_hidden_cell() -> None:
     nobody = control(with_totals({("a",): Cell(0, 0), ("b",): Cell(30, 40)}, 1), Policy(10, 5, "percentage"))
     assert (nobody[("a",)].value, nobody[("a",)].denominator, nobody[("a",)].suppressed) == (None, 0, False)
     assert nobody[("b",)].value == 75.0 and nobody[("T001",)].value == 75.0
+    # Signals of youths outside the denominator (a rate's numerator without a population) are still counted.
+    stray = control(with_totals({("a",): Cell(3, 0), ("b",): Cell(30, 400)}, 1), Policy(10, 5, "per-1000"))
+    assert stray[("a",)].suppressed and stray[("a",)].numerator is None
