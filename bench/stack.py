@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""The processes and data of `bench.webhooks`: a private Redis, the APIs, a real worker, a sink, partners, a
-subscription, staged deliveries and youths one absence week short of an `absence-16h` signal."""
+"""The production shape on 127.0.0.1 for `bench.webhooks` and `bench.load`: a private Redis, the APIs, a real
+worker (and beat), a webhook sink, partners and a subscription; staged deliveries, and youths one absence week
+short of an `absence-16h` signal. Every process is stopped when the block ends."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from celery import Celery
 from bench import common
 from bench.intake_events import elfproef_number
 
-DATABASE = "glansrijk_bench_webhooks"
 BRIN = "12AB"
 RAISED = "nl.glansrijk.signal.raised"
 PRELOADED_WEEKS = (date(2026, 1, 12), date(2026, 1, 19), date(2026, 1, 26))
@@ -46,6 +46,7 @@ class Stack:
     celery: Celery
     sources: dict[str, str]
     keys: dict[str, str]
+    pids: dict[str, int] = field(default_factory=dict)
     youths: list[str] = field(default_factory=list)
 
     def headers(self, role: str) -> dict[str, str]:
@@ -66,7 +67,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 @contextmanager
-def _redis() -> Iterator[str]:
+def _redis() -> Iterator[tuple[str, int]]:
     port = common.free_port()
     process = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -74,18 +75,19 @@ def _redis() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
 @contextmanager
-def _worker(env: dict[str, str]) -> Iterator[None]:
-    log_path = Path(tempfile.gettempdir()) / f"glansrijk-bench-webhooks-worker-{os.getpid()}.log"
+def _process(name: str, args: list[str], env: dict[str, str]) -> Iterator[int]:
+    """`glansrijk ARGS` in a process group of its own; yields its pid (also its group id)."""
+    log_path = Path(tempfile.gettempdir()) / f"glansrijk-bench-{name}-{os.getpid()}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli.main", "worker", "--concurrency", "2"],
+            [sys.executable, "-m", "services.cli.main", *args],
             cwd=common.ROOT,
             env={**os.environ, **env},
             stdout=log,
@@ -93,7 +95,7 @@ def _worker(env: dict[str, str]) -> Iterator[None]:
             start_new_session=True,
         )
     try:
-        yield
+        yield process.pid
     finally:
         os.killpg(process.pid, 15)
         try:
@@ -109,7 +111,7 @@ def _partners() -> tuple[dict[str, str], dict[str, str]]:
 
     admin.migrate()
     scopes = {
-        "municipality": ["events:write"],
+        "municipality": ["events:write", "reporting:read"],
         "school": ["events:write"],
         "leerplicht": ["signals:read", "subscriptions:manage"],
     }
@@ -124,11 +126,12 @@ def _partners() -> tuple[dict[str, str], dict[str, str]]:
 
 
 @contextmanager
-def bench_stack(today: date) -> Iterator[Stack]:
+def bench_stack(today: date, database: str, *, beat: bool = False) -> Iterator[Stack]:
+    """A fresh database `database`, then the processes; `Stack.pids` names them for memory readings."""
     with psycopg.connect(common.admin_dsn(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    url = common.bench_url().rsplit("/", 1)[0] + f"/{DATABASE}"
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
+    url = common.bench_url().rsplit("/", 1)[0] + f"/{database}"
     os.environ["GLANSRIJK_DATABASE_URL"] = url
     from services.core.db import dispose_engines
     from services.core.settings import reset_settings
@@ -136,7 +139,7 @@ def bench_stack(today: date) -> Iterator[Stack]:
     reset_settings()
     dispose_engines()
     sources, keys = _partners()
-    with ExitStack() as stack, _redis() as redis_url:
+    with ExitStack() as stack, _redis() as (redis_url, redis_pid):
         env = {
             "GLANSRIJK_DATABASE_URL": url,
             "GLANSRIJK_REDIS_URL": redis_url,
@@ -147,7 +150,10 @@ def bench_stack(today: date) -> Iterator[Stack]:
         api = stack.enter_context(
             common.uvicorn_server("api", "services.app:all_services", "/signals/v1/health", env, keep_broker=True)
         )
-        stack.enter_context(_worker(env))
+        pids = {"api": api.process.pid, "sink": sink.process.pid, "redis": redis_pid}
+        pids["worker"] = stack.enter_context(_process("worker", ["worker", "--concurrency", "2"], env))
+        if beat:
+            pids["beat"] = stack.enter_context(_process("beat", ["beat"], env))
         created = httpx.post(
             f"{api.base_url}/signals/v1/subscriptions",
             json={"url": f"{sink.base_url}/hook", "types": [RAISED]},
@@ -155,16 +161,16 @@ def bench_stack(today: date) -> Iterator[Stack]:
             timeout=30,
         )
         created.raise_for_status()
-        celery = Celery(broker=redis_url)
         yield Stack(
-            DATABASE,
+            database,
             api.base_url,
             f"{sink.base_url}/hook",
             created.json()["secret"],
             created.json()["id"],
-            celery,
+            Celery(broker=redis_url),
             sources,
             keys,
+            pids=pids,
         )
         dispose_engines()
 
@@ -222,7 +228,7 @@ def _event(source: str, type_: str, event_id: str, data: dict[str, Any]) -> dict
     }
 
 
-def _absence(stack: Stack, number: str, week: date, hours: float, event_id: str) -> dict[str, Any]:
+def absence_body(stack: Stack, number: str, week: date, hours: float, event_id: str) -> dict[str, Any]:
     data = {
         "person": {"bsn": number},
         "brin": BRIN,
@@ -251,7 +257,7 @@ def preload_youths(stack: Stack, count: int) -> None:
             "startDate": "2025-08-18",
         }
         school.append(_event(stack.sources["school"], "education.enrolled", f"enrol-{index}", enrolment))
-        school += [_absence(stack, number, week, 4, f"pre-{index}-{week}") for week in PRELOADED_WEEKS]
+        school += [absence_body(stack, number, week, 4, f"pre-{index}-{week}") for week in PRELOADED_WEEKS]
         registered = {
             "person": {"bsn": number, "birthDate": "2011-05-05"},
             "districtCode": "WK050501",
@@ -283,12 +289,12 @@ def neutral_bodies(stack: Stack) -> Iterator[bytes]:
     for serial in itertools.count():
         number = stack.youths[serial % len(stack.youths)]
         week = NEUTRAL_WEEKS[(serial // len(stack.youths)) % len(NEUTRAL_WEEKS)]
-        yield orjson.dumps(_absence(stack, number, week, 0, f"neutral-{serial}"))
+        yield orjson.dumps(absence_body(stack, number, week, 0, f"neutral-{serial}"))
 
 
 def trigger_bodies(stack: Stack, count: int) -> list[bytes]:
     """The fourth 4-hour week for `count` youths: each raises `absence-16h` for leerplicht, by webhook."""
     return [
-        orjson.dumps(_absence(stack, number, TRIGGER_WEEK, 4, f"trigger-{index}"))
+        orjson.dumps(absence_body(stack, number, TRIGGER_WEEK, 4, f"trigger-{index}"))
         for index, number in enumerate(stack.youths[:count])
     ]

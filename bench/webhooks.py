@@ -18,6 +18,8 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
+import sys
 import time
 from datetime import date
 from typing import Any
@@ -28,7 +30,7 @@ import psycopg
 
 from bench import common
 from bench.http_load import closed_loop, open_loop
-from bench.webhook_services import (
+from bench.stack import (
     Stack,
     bench_stack,
     drain_outbox,
@@ -210,8 +212,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # A SIGTERM (a timeout, a Ctrl-C from a supervisor) unwinds like an exception: the processes get stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     logging.getLogger("services").setLevel(logging.ERROR)
-    with bench_stack(TODAY) as stack:
+    with bench_stack(TODAY, "glansrijk_bench_webhooks") as stack:
         print(f"dispatch: {args.deliveries:,} deliveries, ours then bare ...", flush=True)
         dispatch = run_dispatch(stack, args.deliveries)
         print(f"  ours {dispatch['ours']:,.0f}/s, bare {dispatch['bare']:,.0f}/s", flush=True)
