@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 from services.core.db import transaction
+from services.core.dispatch import wait_for_tasks
+from services.core.models import ReportingMonthEnd
 from services.reporting import refresh
 from services.reporting.tasks import run_refresh
 from tests.factories import TestPartner
@@ -101,6 +103,17 @@ def test_the_beat_task_refreshes_by_its_name(world: ReportWorld, reader: TestPar
     world.flush()
     celery_app.loader.import_default_modules()
     assert celery_app.conf.beat_schedule["reporting-refresh"]["task"] == "reporting.refresh"
+    # The planning task hands each month-end to the workers (embedded: the in-process thread).
     celery_app.tasks["reporting.refresh"].apply(kwargs={"first": "2026-01-31"}).get()
+    wait_for_tasks()
+    # A duplicate of a month-end's task (redelivered) finds nothing left to do.
+    with transaction(read_only=True) as session:
+        computed_at = session.get(ReportingMonthEnd, date(2026, 1, 31))
+        assert computed_at is not None
+        before = computed_at.refreshed_at
+    celery_app.tasks["reporting.refresh_month_end"].apply(args=["2026-01-31"]).get()
+    with transaction(read_only=True) as session:
+        again = session.get(ReportingMonthEnd, date(2026, 1, 31))
+        assert again is not None and again.refreshed_at == before
     neet = world.observations(reader, "neet-rate", **JAN)
     assert [(r["numerator"], r["denominator"]) for r in neet] == [(1, 1)]
