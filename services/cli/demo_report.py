@@ -170,12 +170,13 @@ def _reporting(reports: Reports) -> None:
         echo("Reporting: this build has no reporting API.")
         return
     echo(f"Groups on {reports.month_end} (reporting, rounded to 5, small counts suppressed)")
-    labels = {"1-in-view": "in view", "2-out-of-view": "out of view", "3-at-risk": "at risk"}
+    labels = {"1-in-view": "in view", "2-out-of-view": "out of view", "3-at-risk": "at risk", "T001": "total"}
     for group, value in sorted(reports.groups.items()):
         shown = "suppressed" if value is None else str(value)
         echo(f"  {group:<16}{shown:>10}  {labels.get(group, '')}")
     if not reports.groups:
         echo("  none yet")
+    echo("  (accountability and acknowledged signals start today: they fill the groups from the next month-end)")
     echo()
     echo("Indicators, the last whole month")
     for code, row in reports.indicators.items():

@@ -137,7 +137,10 @@ def end_exemption(w: World, y: Youth, week: Week) -> None:
 def not_enrolled(w: World, y: Youth, week: Week) -> None:
     """A leerplichtige or kwalificatieplichtige youth without a school and without an exemption: absolute
     absence; leerplicht finds most of them a school within weeks. An exempted youth may go back to school."""
-    if y.exemption is not None and week.lesweek and y.age(week.monday) < 18 and w.chance(1 / 150):
+    if y.age(week.monday) >= 18:  # past the kwalificatieplicht, whatever else
+        y.out_weeks = 0
+        return
+    if y.exemption is not None and week.lesweek and w.chance(1 / 150):
         end_exemption(w, y, week)
         return
     if y.exemption is not None or not week.lesweek or not _obliged(y, week) or careers.vo_entry(y) > week.school_year:

@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from services.simulator.partners import SOURCE_OF
@@ -47,6 +48,16 @@ LAG: dict[str, tuple[int, int]] = {
 }
 
 
+@lru_cache(maxsize=8192)
+def _day(ordinal: int) -> str:
+    return date.fromordinal(ordinal).isoformat()
+
+
+@lru_cache(maxsize=86400)
+def _clock(second: int) -> str:
+    return f"{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+
+
 @dataclass(frozen=True, slots=True)
 class SimEvent:
     """One event of the stream: the partner (handle) that posts it, and its CloudEvent."""
@@ -69,6 +80,11 @@ class Emitter:
         self.heap: list[tuple[int, int, SimEvent]] = []
         self.counter = 0
         self.late = 0  # facts whose event would arrive after the period
+        # The go-live load: events arriving on the day `go_live` leave at once, at `go_live_second` of that day
+        # (rising with the youth), instead of waiting in the heap: the whole history is never held at once.
+        self.go_live: int | None = None
+        self.go_live_second: int | None = None
+        self.direct: list[SimEvent] = []
 
     def emit(
         self,
@@ -84,10 +100,10 @@ class Emitter:
         """An event about `youth` with fact date `fact`, arriving after the type's lag (or on `at`; in the evening
         of that day with `evening`, after the day's other events). Returns the day of arrival as an ordinal, or
         None when that lies after the period (the event is left out)."""
-        rng = self.rng
+        draw = self.rng.random
         if at is None:
             least, most = LAG[kind]
-            arrival = fact.toordinal() + rng.randint(least, most)
+            arrival = fact.toordinal() + least + int(draw() * (most - least + 1))
         else:
             arrival = at.toordinal()
         if arrival > self.end_ordinal:
@@ -100,10 +116,12 @@ class Emitter:
             person["localId"] = f"{partner.upper()}-{youth.idx + 1:06d}"
         youth.seq += 1
         self.counter += 1
-        second = rng.randrange(20 * 3600, 24 * 3600) if evening else rng.randrange(7 * 3600, 19 * 3600)
-        stamp = (
-            f"{date.fromordinal(arrival).isoformat()}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
-        )
+        direct = self.go_live_second is not None and arrival == self.go_live
+        if direct:
+            second = self.go_live_second or 0
+        else:
+            second = (20 if evening else 7) * 3600 + int(draw() * (4 if evening else 12) * 3600)
+        stamp = f"{_day(arrival)}T{_clock(second)}Z"
         body = {
             "specversion": "1.0",
             "id": f"sim-{self.seed}-{youth.idx}-{youth.seq}",
@@ -113,8 +131,16 @@ class Emitter:
             "datacontenttype": "application/json",
             "data": {"person": person, **data},
         }
-        heapq.heappush(self.heap, (arrival * 86400 + second, self.counter, SimEvent(partner, body)))
+        if direct:
+            self.direct.append(SimEvent(partner, body))
+        else:
+            heapq.heappush(self.heap, (arrival * 86400 + second, self.counter, SimEvent(partner, body)))
         return arrival
+
+    def take_direct(self) -> list[SimEvent]:
+        """The go-live events emitted since the last call, in order."""
+        taken, self.direct = self.direct, []
+        return taken
 
     def release(self, before: date) -> Iterator[SimEvent]:
         """Every held event arriving before `before`, in order of arrival."""

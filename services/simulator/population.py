@@ -12,7 +12,6 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from services.core.calendar import age_on
 from services.core.identity import elfproef_check_digit
 
 MIN_AGE, MAX_AGE = 12, 26  # the target group: 12 <= age < 27
@@ -82,7 +81,9 @@ class Youth:
     thuiszitter: bool = False
 
     def age(self, day: date) -> int:
-        return age_on(self.birth, day)
+        """Whole years on `day` (a 29 February birthday counts from 1 March: `services.core.calendar.age_on`)."""
+        birth = self.birth
+        return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
     def next_episode(self, prefix: str) -> str:
         self.episodes += 1

@@ -55,7 +55,7 @@ class Simulation:
         self.kinds: Counter[str] = Counter()
 
     def events(self) -> Iterator[SimEvent]:
-        self._populate()
+        yield from self._count(self._populate())
         start, end = self.config.start, self.config.end
         yield from self._count(self.em.release(monday_of(start)))
         monday = monday_of(start)
@@ -74,14 +74,19 @@ class Simulation:
 
     # -- the population and its history up to the start -------------------------------------------------
 
-    def _populate(self) -> None:
-        w, cfg = self.world, self.config
+    def _populate(self) -> Iterator[SimEvent]:
+        """The youths, their history, and the go-live load as it is emitted: each youth's facts in the day, the
+        BRP registrations in the evening (a youth enters the target group with its facts in place)."""
+        w, cfg, em = self.world, self.config, self.em
+        em.go_live = (cfg.start - timedelta(days=1)).toordinal()
+        day, evening = 12 * 3600, 4 * 3600
         used: set[int] = set()
         codes, weights = params.districts()
         shares = w.a["voTrackShares"]
         tracks, track_weights = list(shares), [float(v) for v in shares.values()]
         moved_in = 0.04 * cfg.months / 12
         for idx in range(cfg.youths):
+            em.go_live_second = 7 * 3600 + idx * day // cfg.youths
             birth = birth_date(self.rng, cfg.start)
             youth = Youth(
                 idx=idx,
@@ -97,6 +102,17 @@ class Simulation:
             self._initial_load(youth, history)
             self._cohorts(youth)
             self.youths.append(youth)
+            yield from em.take_direct()
+        for youth in self.youths:
+            if youth.since <= cfg.start:
+                em.go_live_second = 20 * 3600 + youth.idx * evening // cfg.youths
+                self._register(youth, cfg.start - timedelta(days=1))
+                yield from em.take_direct()
+        em.go_live_second = None
+
+    def _register(self, y: Youth, at: date) -> None:
+        registered = {"districtCode": y.district, "since": y.since.isoformat()}
+        self.em.emit("municipality", "person.registered", y, y.since, registered, birth_date=True, at=at, evening=True)
 
     def _history(self, y: Youth, history: list[tuple[str, date]]) -> None:
         """The school career up to the start, year by year, without events."""
@@ -141,9 +157,8 @@ class Simulation:
         # period: the registration a week or two after the move, what DUO and others know a few days earlier.
         moves_in = y.since > start
         at = y.since + timedelta(days=self.rng.randint(1, 4)) if moves_in else start - timedelta(days=1)
-        registered = {"districtCode": y.district, "since": y.since.isoformat()}
-        when = y.since + timedelta(days=self.rng.randint(5, 14)) if moves_in else at
-        em.emit("municipality", "person.registered", y, y.since, registered, birth_date=True, at=when, evening=True)
+        if moves_in:
+            self._register(y, y.since + timedelta(days=self.rng.randint(5, 14)))
         if y.edu is not None:
             careers.post_enrolment(self.world, y, at=at)
         for track, day in history:

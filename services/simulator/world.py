@@ -32,7 +32,7 @@ def holiday_week(monday: date) -> bool:
     return False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Week:
     """The simulated week: its Monday and what happens in it."""
 
@@ -44,6 +44,7 @@ class Week:
     school_year: int  # the calendar year in which the week's school year started
 
 
+@lru_cache(maxsize=2048)
 def week_of(monday: date) -> Week:
     friday, sunday = monday + timedelta(days=4), monday + timedelta(days=6)
     july10 = date(monday.year, 7, 10)
