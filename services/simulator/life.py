@@ -134,7 +134,8 @@ def neet_week(w: World, y: Youth, week: Week, age: int) -> None:
     """Neither in school nor at work: a benefit, the doorstroompunt's contacts and trajectories."""
     if y.edu is not None or y.job is not None:
         if y.trajectory is not None and y.edu is not None and y.trajectory.partner == "doorstroompunt":
-            end_trajectory(w, y, week.friday, "education")
+            both = y.job is not None or y.edu.pathway == "bbl"
+            end_trajectory(w, y, week.friday, "education-and-work" if both else "education")
         y.neet_weeks = 0
         return
     y.neet_weeks += 1
@@ -156,7 +157,13 @@ def neet_week(w: World, y: Youth, week: Week, age: int) -> None:
                 w.em.emit("doorstroompunt", "support.life-domains-assessed", y, day,
                           {"date": day.isoformat(), "scores": scores})  # fmt: skip
         return
-    if w.chance(1 / 40):
+    if age < 23 and w.chance(1 / 30):  # back to school: an mbo programme from next Monday
+        from services.simulator.careers import enrol
+
+        level = "mbo-2" if y.last_track in ("vmbo-kb", "vmbo-gt", "havo", "vwo", "mbo-1") else "mbo-1"
+        enrol(w, y, "mbo", level, 1, week.monday + timedelta(days=7), silent=False)
+        end_trajectory(w, y, week.monday + timedelta(days=7), "education")
+    elif w.chance(1 / 40):
         outcome = w.rng.choice(("no-contact", "other", "care", "no-contact"))
         end_trajectory(w, y, week.friday, outcome)
     elif w.chance(1 / 6):
@@ -170,6 +177,8 @@ def maybe_move_out(w: World, y: Youth, week: Week, age: int) -> bool:
         return False
     day = week.monday + timedelta(days=w.rng.randrange(7))
     y.gone = day
+    if y.trajectory is not None:
+        end_trajectory(w, y, day, "moved")
     if y.pending_end is not None:
         from services.simulator.careers import flush_end
 
