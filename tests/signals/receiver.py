@@ -45,6 +45,8 @@ class Receiver:
     answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     scripted: Callable[[dict[str, Any]], bool] = lambda _event: True
     hold: bool = False
+    # The body of every answer (empty by default).
+    body: bytes = b""
     holding: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -81,8 +83,9 @@ def _handler(received: Receiver) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Length", str(len(received.body)))
             self.end_headers()
+            self.wfile.write(received.body)
 
         def log_message(self, *_args: Any) -> None:
             """Quiet: tests read what the receiver got from `requests`, not from stderr."""

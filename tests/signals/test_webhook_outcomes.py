@@ -64,6 +64,15 @@ def test_retry_after_on_a_500_is_not_a_schedule(hook: Hook, receiver: Receiver) 
     assert timedelta(seconds=4) <= _delay(made) <= timedelta(seconds=6)
 
 
+def test_only_the_first_4_kb_of_an_answer_is_read_and_kept(hook: Hook, receiver: Receiver) -> None:
+    receiver.answers.append((500, {"Content-Type": "text/plain; charset=utf-8"}))
+    receiver.body = ("é" * 1_000_000).encode()  # 2 MB: read no further than the excerpt
+    made = hook.change()
+    [attempt] = attempts(made)
+    assert attempt.http_status == 500
+    assert attempt.response_excerpt == "é" * 2048
+
+
 def test_a_receiver_that_never_answers_is_a_timeout(hook: Hook, receiver: Receiver) -> None:
     receiver.hold = True
     made = hook.change()  # waits for the dispatcher: 15 s

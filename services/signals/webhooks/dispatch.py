@@ -130,9 +130,14 @@ def send(delivery: Claimed, now: datetime) -> Result:
     except urls.BlockedUrl as blocked:
         return result(None, urls.ERROR_CLASS, blocked.reason[:RESPONSE_EXCERPT_CHARS])
     body = orjson.dumps(delivery.payload)
+    headers = _headers(delivery, body, now)
     try:
-        with transport.pinned(target):
-            response = transport.http_client().post(delivery.url, content=body, headers=_headers(delivery, body, now))
+        # Streamed, and only the first 4 KB read: a receiver answering with a huge body costs us nothing.
+        with (
+            transport.pinned(target),
+            transport.http_client().stream("POST", delivery.url, content=body, headers=headers) as response,
+        ):
+            excerpt = _excerpt(response)
     except httpx.TimeoutException:
         return result(None, "timeout", None)
     except httpx.HTTPError as error:
@@ -140,7 +145,18 @@ def send(delivery: Claimed, now: datetime) -> Result:
     status = response.status_code
     error_class = None if 200 <= status < 300 else "redirect" if 300 <= status < 400 else "http-status"
     retry_after = _retry_after(response.headers.get("Retry-After"), now) if status in RETRY_AFTER_STATUSES else None
-    return result(status, error_class, response.text[:RESPONSE_EXCERPT_CHARS] or None, retry_after=retry_after)
+    return result(status, error_class, excerpt, retry_after=retry_after)
+
+
+def _excerpt(response: httpx.Response) -> str | None:
+    """The first RESPONSE_EXCERPT_CHARS of the answer's body, as text (undecodable bytes replaced)."""
+    read = b""
+    for chunk in response.iter_raw():
+        read += chunk
+        if len(read) >= RESPONSE_EXCERPT_CHARS:
+            break
+    text = read[:RESPONSE_EXCERPT_CHARS].decode(response.encoding or "utf-8", errors="replace")
+    return text[:RESPONSE_EXCERPT_CHARS] or None
 
 
 def _attempt(delivery: Claimed, now: datetime) -> Result:
