@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from services.core.calendar import add_months_clamped
 from services.core.identity import elfproef_check_digit
 
 MIN_AGE, MAX_AGE = 12, 26  # the target group: 12 <= age < 27
@@ -108,8 +109,8 @@ def fake_bsn(rng: random.Random, used: set[int]) -> str:
 
 def birth_date(rng: random.Random, start: date) -> date:
     """Aged 12 to 26 on `start`, uniform over the days (Dordrecht's cohorts 12 to 26 are of similar size)."""
-    oldest = start.replace(year=start.year - MAX_AGE - 1) + timedelta(days=1)
-    youngest = start.replace(year=start.year - MIN_AGE) if not (start.month == 2 and start.day == 29) else start
+    oldest = add_months_clamped(start, -12 * (MAX_AGE + 1)) + timedelta(days=1)
+    youngest = add_months_clamped(start, -12 * MIN_AGE)
     return oldest + timedelta(days=rng.randrange((youngest - oldest).days + 1))
 
 
