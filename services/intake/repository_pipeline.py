@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import psycopg
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from services.intake.projection import ProjectionRows
@@ -144,14 +145,28 @@ def pipelined_writes(session: Session) -> Iterator[PipelinedWrites]:
     connection = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
     writes = PipelinedWrites(session, connection)
     try:
-        with connection.pipeline():
-            connection.execute(f"SAVEPOINT {SAVEPOINT}")
-            yield writes
-        writes.finish()
-    except (
-        psycopg.errors.UniqueViolation,  # a youth or an event stored first by a concurrent request
-        psycopg.errors.DeadlockDetected,  # two requests creating the same youths in another order
-        LostRace,
-    ) as exc:
-        connection.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
-        raise LostRace from exc
+        try:
+            with connection.pipeline():
+                connection.execute(f"SAVEPOINT {SAVEPOINT}")
+                yield writes
+            writes.finish()
+        except (
+            psycopg.errors.UniqueViolation,  # a youth or an event stored first by a concurrent request
+            psycopg.errors.DeadlockDetected,  # two requests creating the same youths in another order
+            LostRace,
+        ) as exc:
+            connection.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+            raise LostRace from exc
+    except psycopg.Error as exc:
+        raise _translated(session, exc) from exc
+
+
+def _translated(session: Session, exc: psycopg.Error) -> StatementError:
+    """A psycopg error raised past SQLAlchemy, as SQLAlchemy's own execute would raise it: a lost connection is
+    invalidated (the pool replaces it) and answered 503 like any other (services.core.problems)."""
+    dialect = session.get_bind().dialect
+    connection = session.connection()
+    lost = dialect.is_disconnect(cast(Any, exc), connection.connection.dbapi_connection, None)
+    if lost:
+        connection.invalidate(exc)
+    return DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=lost, dialect=dialect)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: EUPL-1.2
 """Two requests about the same new youth or the same event at the same moment: one youth, one event, and the
-request that loses the race still answers as if it had come second (the pipelined writes fall back)."""
+request that loses the race still answers as if it had come second (the pipelined writes fall back). A
+connection lost during the pipelined writes answers 503 like any other database outage."""
 
 from __future__ import annotations
 
@@ -71,6 +72,42 @@ def test_a_youth_created_by_a_concurrent_transaction_is_used(client: Any, partne
     assert [r["youth_id"] for r in rows("events")] == [theirs]
     assert [r["youth_id"] for r in rows("absence_weeks")] == [theirs]
     assert len(rows("event_batches")) == 1
+
+
+def _hold_youth(other: Connection, number: str) -> None:
+    """A youth with this BSN, created by another transaction that does not commit yet."""
+    other.execute(
+        text(
+            "INSERT INTO youths (id, pseudonym, identifier_kind, identifier_ciphertext, created_at)"
+            " VALUES (:id, :pseudonym, 'bsn', :ciphertext, :now)"
+        ),
+        {"id": uuid.uuid4(), "pseudonym": pseudonymise("bsn", number), "ciphertext": encrypt(number), "now": utcnow()},
+    )
+
+
+def test_a_connection_lost_during_the_pipelined_writes_answers_503(client: Any, partners: Partners) -> None:
+    number = bsn()
+    with get_engine().connect() as other:
+        _hold_youth(other, number)
+        thread, answers = _post_in_background(client, partners, [_absence(partners, number, "abs-1")])
+        _wait_until_blocked()
+        # The request's connection dies while its pipeline waits on the youth.
+        other.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+        other.rollback()
+        thread.join(30)
+
+    assert answers and answers[0].status_code == 503
+    assert answers[0].headers["content-type"].startswith("application/problem+json")
+    assert answers[0].headers["retry-after"]
+    assert rows("events") == [] and rows("youths") == []
+    # The pool replaced the connection: the same request now goes through.
+    assert post(client, partners.school, [_absence(partners, number, "abs-1")]).status_code == 202
+    assert len(rows("events")) == 1
 
 
 def _store_event_uncommitted(other: Connection, partners: Partners, youth: uuid.UUID, id_: str) -> None:
