@@ -239,7 +239,9 @@ class Simulation:
             return
         if e.track not in ("vmbo-bb", "vmbo-kb", "vmbo-gt") and e.outflow != "vervolgonderwijs":
             return
-        if week.monday.month in (1, 2, 3) and self.world.chance(float(self.world.a["mboAppliedByApril"]) / 11):
+        # applications in the 13 weeks of January to March, a share `mboAppliedByApril` of them by 1 April
+        weekly = 1 - (1 - float(self.world.a["mboAppliedByApril"])) ** (1 / 13)
+        if week.monday.month in (1, 2, 3) and self.world.chance(weekly):
             y.applied = True
             data = {"date": week.monday.isoformat(), "brin": careers.MBO_BRIN}
             self.em.emit(e.partner, "education.mbo-applied", y, week.monday, data)
