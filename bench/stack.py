@@ -50,7 +50,8 @@ class Stack:
     youths: list[str] = field(default_factory=list)
 
     def headers(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[role]}"}
+        # The signals API wants a purpose on every read of personal data (ADR 0025).
+        return {"Authorization": f"Bearer {self.keys[role]}", "X-Purpose": "Load test"}
 
     @property
     def school_headers(self) -> dict[str, str]:

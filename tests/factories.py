@@ -35,6 +35,9 @@ def random_bsn(rng: random.Random) -> str:
     return bsn(rng.randrange(10_000_000, 99_999_999))
 
 
+TEST_PURPOSE = "Casework in a test"
+
+
 @dataclass
 class TestPartner:
     __test__ = False  # not a pytest class
@@ -51,7 +54,8 @@ class TestPartner:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
+        # The signals API refuses personal-data reads without a purpose (ADR 0025); sent always, like a client.
+        return {"Authorization": f"Bearer {self.key}", "X-Purpose": TEST_PURPOSE}
 
 
 ALL_SCOPES = [

@@ -52,7 +52,8 @@ class DemoKey:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
+        # The signals API wants a purpose on every read of personal data (ADR 0025).
+        return {"Authorization": f"Bearer {self.key}", "X-Purpose": "Glansrijk demo"}
 
 
 @dataclass

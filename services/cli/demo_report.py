@@ -203,7 +203,7 @@ def _next(outcome: Outcome) -> None:
     echo()
     echo("Try it yourself: the signals routed to the doorstroompunt, or one event (structured mode):")
     doorstroompunt = next((k for k in outcome.keys if k.partner.handle == "doorstroompunt"), municipality)
-    echo(f"  curl -s {base}/signals/v1/signals -H 'Authorization: Bearer {doorstroompunt.key}'")
+    echo(f"  curl -s {base}/signals/v1/signals -H 'Authorization: Bearer {doorstroompunt.key}' -H 'X-Purpose: demo'")
     echo(
         f"  curl -s -X POST {base}/intake/v1/events -H 'Authorization: Bearer {municipality.key}' "
         f"-H 'Content-Type: application/cloudevents+json' -d '{event}'"

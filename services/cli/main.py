@@ -19,6 +19,7 @@ from services.cli import admin
 from services.cli.demo import demo
 from services.cli.status import status
 from services.core.settings import get_settings
+from services.privacy.cli import retention, youths_app
 from services.simulator.cli import simulate
 
 app = typer.Typer(help="Glansrijk: keep youths 12-27 in view on their way to school and work.", no_args_is_help=True)
@@ -29,6 +30,8 @@ app.add_typer(keys_app, name="keys")
 app.command("demo")(demo)
 app.command("status")(status)
 app.command("simulate")(simulate)
+app.add_typer(youths_app, name="youths")
+app.command("retention")(retention)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ from services.core.settings import get_settings
 
 WEBHOOK_QUEUE = "webhooks"
 # Task modules are named as strings, so intake never imports signal code.
-TASK_MODULES: list[str] = ["services.signals.tasks", "services.reporting.tasks"]
+TASK_MODULES: list[str] = ["services.signals.tasks", "services.reporting.tasks", "services.privacy.tasks"]
 
 
 def _config() -> dict[str, Any]:
@@ -53,6 +53,11 @@ def _config() -> dict[str, Any]:
             "reporting-refresh": {
                 "task": "reporting.refresh",
                 "schedule": crontab(hour=(settings.daily_scan_hour + 1) % 24, minute=30),
+            },
+            # Retention (ADR 0027): daily, after the reporting refresh has read the day's data.
+            "privacy-retention": {
+                "task": "privacy.retention",
+                "schedule": crontab(hour=(settings.daily_scan_hour + 3) % 24, minute=0),
             },
         },
     }

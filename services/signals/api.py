@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.core.http import ServiceApi, health_router
-from services.signals.routes import chain, deliveries, handovers, signals, subscriptions, youths
+from services.signals.routes import chain, deliveries, handovers, privacy, signals, subscriptions, youths
 
 router = APIRouter(prefix="/signals/v1", redirect_slashes=False)
 router.include_router(health_router())
-for module in (signals, youths, handovers, chain, subscriptions, deliveries):
+for module in (signals, youths, privacy, handovers, chain, subscriptions, deliveries):
     router.include_router(module.router)
 
 SERVICE = ServiceApi(
@@ -22,6 +22,7 @@ SERVICE = ServiceApi(
     tags=[
         {"name": "signals", "description": "Early warnings routed to the partner whose task it is."},
         {"name": "youths", "description": "A youth's timeline and the audited identity lookup."},
+        {"name": "privacy", "description": "The youth's rights: its audit log, an export of its data, its objection."},
         {"name": "handovers", "description": "Handing a youth's accountability (regie) to another partner."},
         {"name": "chain", "description": "The ketenregisseur: escalations and the accountability override."},
     ],

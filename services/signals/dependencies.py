@@ -25,6 +25,7 @@ from services.signals.service import Keyset, Viewer
 PREFIX = "/signals/v1"
 PURPOSE_HEADER = "X-Purpose"
 MAX_PURPOSE = 200
+PURPOSE_REQUIRED = "Required on every read of personal data: why the data is needed (it goes to the audit log)."
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -33,9 +34,12 @@ def _viewer_with(scope: Scope) -> Callable[[Request, Caller], Viewer]:
     # A default, not an `Annotated` alias: annotations are strings here and could not name the local `checked`.
     def dependency(request: Request, caller: Caller = Depends(caller_with(scope))) -> Viewer:
         # The scope was checked first (403 before anything else); the purpose goes to the audit log.
-        purpose = request.headers.get(PURPOSE_HEADER)
-        if purpose is not None and len(purpose) > MAX_PURPOSE:
+        purpose = (request.headers.get(PURPOSE_HEADER) or "").strip()
+        if len(purpose) > MAX_PURPOSE:
             raise bad_request([InvalidParam(PURPOSE_HEADER, f"At most {MAX_PURPOSE} characters.")])
+        # Every read of personal data states why (ADR 0025): the search is a read sent as a POST.
+        if not purpose and (request.method == "GET" or scope is Scope.SIGNALS_READ):
+            raise bad_request([InvalidParam(PURPOSE_HEADER, PURPOSE_REQUIRED)])
         # The route's template, not the path: the audit log groups by endpoint. An included router's route may
         # carry its path without the service prefix.
         path = getattr(request.scope.get("route"), "path", None) or request.url.path

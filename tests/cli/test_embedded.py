@@ -367,7 +367,10 @@ def test_serve_all_on_sqlite_raises_signals_in_process_and_scan_adds_nothing(tmp
         deadline = time.monotonic() + 30
         items: list[dict[str, Any]] = []
         while time.monotonic() < deadline and not items:
-            listing = httpx.get(f"{base}/signals/v1/signals", headers={"Authorization": f"Bearer {keys[leerplicht]}"})
+            listing = httpx.get(
+                f"{base}/signals/v1/signals",
+                headers={"Authorization": f"Bearer {keys[leerplicht]}", "X-Purpose": "Test"},
+            )
             assert listing.status_code == 200, listing.text
             items = listing.json()["items"]
             time.sleep(0.2)

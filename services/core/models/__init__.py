@@ -7,6 +7,7 @@ from services.core.models.base import Base
 from services.core.models.delivery import Delivery, DeliveryAttempt, YouthEventSequence
 from services.core.models.event import Event, EventBatch, Retraction
 from services.core.models.measurement import Measurement, MeasurementValue
+from services.core.models.objection import Objection
 from services.core.models.partner import ApiKey, Partner, PartnerBrin, PartnerRole
 from services.core.models.report import (
     ReportingMonthCell,
@@ -43,6 +44,7 @@ __all__ = [
     "Handover",
     "Measurement",
     "MeasurementValue",
+    "Objection",
     "Partner",
     "PartnerBrin",
     "PartnerRole",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from services.core.calendar import add_months_clamped, add_working_days, working_days_between
 from services.core.clock import AMSTERDAM, local_date, today, utcnow
 from services.core.settings import get_settings
+from services.privacy import repository as privacy_repository
 from services.signals import rules
 from services.signals.evaluation import repository, state_repository
 from services.signals.evaluation.routing import Directory
@@ -84,15 +85,36 @@ def moment_of(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), AMSTERDAM).astimezone(UTC)
 
 
-def new_candidates(state: YouthState, ctx: rules.RuleContext) -> list[Candidate]:
+# ADR 0026: the signals that carry out a legal duty, by type and the role it is routed to; a youth's objection
+# stops every other one. Leerplicht: the Leerplichtwet 1969 (absence reports, absolute absence); the
+# doorstroompunt: the RMC duty (art. 8.3.2 WEB, extended to 27 by the Wet van school naar duurzaam werk) for
+# youths without a startkwalificatie; `out-of-view` only where it goes to the doorstroompunt for that reason.
+LEGAL_DUTIES: dict[str, str] = {
+    "absence-16h": "leerplicht",
+    "long-term-absence": "leerplicht",
+    "absolute-absence": "leerplicht",
+    "absence-18plus": "doorstroompunt",
+    "no-startkwalificatie": "doorstroompunt",
+    "out-of-view": "doorstroompunt",
+}
+
+
+def is_legal_duty(candidate: Candidate) -> bool:
+    return LEGAL_DUTIES.get(candidate.type) == candidate.route.role
+
+
+def new_candidates(state: YouthState, ctx: rules.RuleContext, *, objected: bool = False) -> list[Candidate]:
     """The rules' candidates whose dedupe key was never used, in rule order; each one raised is visible to
-    the rules after it (the risk score reads this year's `absence-16h`, the handover rule active signals)."""
+    the rules after it (the risk score reads this year's `absence-16h`, the handover rule active signals).
+    With an objection on record, only the candidates of a legal duty (ADR 0026)."""
     if not state.in_target_group(ctx.day):
         return []
     found: list[Candidate] = []
     for rule in rules.RULES:
         for candidate in rule(state, ctx):
             if state.signal(candidate.type, candidate.dedupe_key) is not None:
+                continue
+            if objected and not is_legal_duty(candidate):
                 continue
             found.append(candidate)
             raised = ExistingSignal(candidate.type, candidate.dedupe_key, "open", ctx.day)
@@ -183,9 +205,10 @@ def evaluate_youths(session: Session, youth_ids: Collection[uuid.UUID], day: dat
         default_region=settings.holiday_region,
         partner_roles=directory.roles,
     )
+    objections = privacy_repository.objected(session, list(states))
     raised: list[_Raised] = []
     for state in states.values():
-        for candidate in new_candidates(state, ctx):
+        for candidate in new_candidates(state, ctx, objected=state.youth_id in objections):
             partner, extra = directory.route(candidate.route)
             if partner is None:
                 log.warning("no municipality partner: a %s signal cannot be routed", candidate.type)
