@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +119,67 @@ def revoke_key(key_id: uuid.UUID) -> bool:
         revoked = repository.revoke_key(session, key_id, now())
     partner_cache.clear()
     return revoked
+
+
+def rotate_key(key_id: uuid.UUID, grace: timedelta, expires_at: datetime | None) -> tuple[uuid.UUID, str]:
+    """A new key for the same partner and scopes; the old one keeps working for `grace` (never longer than it
+    already would), so that the partner can switch without a moment in which neither key works."""
+    moment = now()
+    with transaction() as session:
+        old = repository.get_key(session, key_id)
+        if old is None or old.revoked_at is not None or _expired(old.expires_at, moment):
+            raise ValueError(f"no active key {key_id}")
+        plain = new_plain_key()
+        new = repository.add_key(
+            session,
+            partner_id=old.partner_id,
+            key_hash=hash_key(plain),
+            scopes=list(old.scopes),
+            now=moment,
+            expires_at=expires_at,
+        )
+        ends = moment + grace
+        if old.expires_at is None or _aware(old.expires_at) > ends:
+            repository.set_key_expiry(session, key_id, ends)
+        return new.id, plain
+
+
+def list_keys(partner_id: uuid.UUID | None) -> list[dict[str, Any]]:
+    """Every key with its state and last use (to the minute): what an operator needs to see that a rotated key
+    is no longer used, or that a key has gone quiet. Never the key or its hash."""
+    moment = now()
+    with transaction(read_only=True) as session:
+        keys = repository.list_keys(session, partner_id)
+        return [
+            {
+                **key.as_dict(),
+                "state": _key_state(key.revoked_at, key.expires_at, moment),
+                "createdAt": _iso(key.created_at),
+                "expiresAt": _iso(key.expires_at),
+                "revokedAt": _iso(key.revoked_at),
+                "lastUsedAt": _iso(key.last_used_at),
+            }
+            for key in keys
+        ]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _expired(expires_at: datetime | None, moment: datetime) -> bool:
+    return expires_at is not None and _aware(expires_at) <= moment
+
+
+def _key_state(revoked_at: datetime | None, expires_at: datetime | None, moment: datetime) -> str:
+    if revoked_at is not None:
+        return "revoked"
+    return "expired" if _expired(expires_at, moment) else "active"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else _aware(moment).isoformat().replace("+00:00", "Z")
 
 
 def rebuild_state() -> int:

@@ -9,7 +9,7 @@ import os
 import re
 import tempfile
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -173,6 +173,15 @@ def partners_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
 _DURATION = re.compile(r"^(\d+)([dh])$")
 
 
+def _duration(option: str, value: str) -> timedelta:
+    match = _DURATION.match(value)
+    if match is None:
+        _fail(f"{option} takes a number with d or h, e.g. 90d", 2)
+        raise AssertionError  # _fail exits
+    amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(days=amount) if unit == "d" else timedelta(hours=amount)
+
+
 @keys_app.command("create")
 def keys_create(
     partner: Annotated[str, typer.Option(help="partner id")],
@@ -181,14 +190,7 @@ def keys_create(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create an API key; the plain key is printed once and never again."""
-    expires: datetime | None = None
-    if expires_in:
-        match = _DURATION.match(expires_in)
-        if match is None:
-            _fail("--expires-in takes a number with d or h, e.g. 90d", 2)
-        else:
-            amount, unit = int(match.group(1)), match.group(2)
-            expires = admin.now() + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+    expires = admin.now() + _duration("--expires-in", expires_in) if expires_in else None
     try:
         key_id, plain = admin.create_key(_uuid(partner), _split(scopes), expires)
     except ValueError as exc:
@@ -197,6 +199,43 @@ def keys_create(
         typer.echo(json.dumps({"id": str(key_id), "key": plain}))
     else:
         typer.echo(f"key id {key_id}\nkey    {plain}\n(shown only now: store it in the partner's secret store)")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: Annotated[str, typer.Argument()],
+    grace: Annotated[str, typer.Option(help="how long the old key keeps working, e.g. 24h or 7d")] = "24h",
+    expires_in: Annotated[str | None, typer.Option(help="the new key's lifetime, e.g. 365d")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A new key for the same partner and scopes; the old one expires after the grace period (docs/security.md)."""
+    period = _duration("--grace", grace)
+    expires = admin.now() + _duration("--expires-in", expires_in) if expires_in else None
+    try:
+        new_id, plain = admin.rotate_key(_uuid(key_id), period, expires)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        typer.echo(json.dumps({"id": str(new_id), "key": plain, "replaces": key_id}))
+    else:
+        typer.echo(f"key id {new_id}\nkey    {plain}\n(shown only now; key {key_id} stops working after {grace})")
+
+
+@keys_app.command("list")
+def keys_list(
+    partner: Annotated[str | None, typer.Option(help="only this partner's keys")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Keys with their scopes, state and last use (never the key itself)."""
+    keys = admin.list_keys(_uuid(partner) if partner else None)
+    if as_json:
+        typer.echo(json.dumps(keys))
+        return
+    for k in keys:
+        typer.echo(
+            f"{k['id']}  partner={k['partnerId']}  {k['state']}  scopes={','.join(k['scopes'])}  "
+            f"expires={k['expiresAt'] or '-'}  lastUsed={k['lastUsedAt'] or '-'}"
+        )
 
 
 @keys_app.command("revoke")

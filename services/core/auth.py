@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.core import repository
 from services.core.clock import utcnow
 from services.core.problems import Problem
+from services.core.ratelimit import check_rate
 from services.core.repository import PartnerProfile
 from services.core.scopes import Scope
 
@@ -111,6 +112,8 @@ def authenticate(request: Request, session: Session, *, touch: bool = True) -> C
         or (claimed_id is not None and claimed_id != key.id)
     ):
         raise _unauthorized("The API key is unknown, revoked or expired.")
+    # Counted for known keys only: an unknown key cannot use up another key's budget.
+    check_rate(key.id)
     partner = partner_cache.get(session, key.partner_id)
     if partner is None:
         raise _unauthorized("The API key's partner no longer exists.")

@@ -153,6 +153,17 @@ def get_key(session: Session, key_id: uuid.UUID) -> ApiKey | None:
     return session.get(ApiKey, key_id)
 
 
+def set_key_expiry(session: Session, key_id: uuid.UUID, expires_at: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(expires_at=expires_at))
+
+
+def list_keys(session: Session, partner_id: uuid.UUID | None) -> list[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.partner_id, ApiKey.created_at, ApiKey.id)
+    if partner_id is not None:
+        query = query.where(ApiKey.partner_id == partner_id)
+    return list(session.scalars(query))
+
+
 def partner_with_number(session: Session, field_name: str, value: str) -> Partner | None:
     column = Partner.oin if field_name == "oin" else Partner.kvk
     return session.scalars(select(Partner).where(column == value)).one_or_none()

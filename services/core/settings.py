@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # The absolute base of `dataref` URLs in delivered CloudEvents (where partners reach the signals API).
     public_base_url: str = "http://127.0.0.1:8000"
     webhook_allowed_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
+    # Requests per API key per minute, counted in Redis (services/core/ratelimit.py); 0 turns the limiter off.
+    # Without Redis (the embedded default) there is no limiter.
+    rate_limit_per_minute: int = Field(default=6000, ge=0)
 
     # The beat's schedule: the outbox sweep (a stopped broker only delays evaluation) and the daily scan.
     outbox_sweep_seconds: float = Field(default=30.0, gt=0)

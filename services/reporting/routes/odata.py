@@ -29,8 +29,8 @@ MAX_PAGE = 1000
 CHALLENGE = 'Bearer, Basic realm="Glansrijk reporting"'
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    headers = dict(HEADERS)
+def _error(status: int, code: str, message: str, extra: dict[str, str] | None = None) -> JSONResponse:
+    headers = {**HEADERS, **(extra or {})}
     if status == 401:
         headers["WWW-Authenticate"] = CHALLENGE
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
@@ -47,7 +47,8 @@ def _answer(request: Request, entity_set: str | None) -> Response:
             caller = authenticate(request, session, touch=False)
             require_scope(caller, Scope.REPORTING_READ)
         except Problem as problem:
-            return _error(problem.status, "Unauthorized" if problem.status == 401 else "Forbidden", problem.detail)
+            code = {401: "Unauthorized", 429: "TooManyRequests"}.get(problem.status, "Forbidden")
+            return _error(problem.status, code, problem.detail, problem.headers)
         base = str(request.url_for("odata_service_document"))
         if entity_set is None:
             sets = [{"name": n, "kind": "EntitySet", "url": n} for n in odata.entity_sets()]
