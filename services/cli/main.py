@@ -17,6 +17,7 @@ import typer
 
 from services.cli import admin
 from services.cli.demo import demo
+from services.cli.key_rotation import secrets_app
 from services.cli.status import status
 from services.core.settings import get_settings
 from services.privacy.cli import retention, youths_app
@@ -27,6 +28,7 @@ partners_app = typer.Typer(help="Partner organisations (managed here only: there
 keys_app = typer.Typer(help="API keys: shown once, stored hashed.")
 app.add_typer(partners_app, name="partners")
 app.add_typer(keys_app, name="keys")
+app.add_typer(secrets_app, name="secrets")
 app.command("demo")(demo)
 app.command("status")(status)
 app.command("simulate")(simulate)

@@ -72,3 +72,13 @@ def encrypt(value: str) -> bytes:
 
 def decrypt(token: bytes) -> str:
     return _cipher().decrypt(token).decode("ascii")
+
+
+def reencrypt(token: bytes) -> bytes:
+    """`token` under the newest encryption key (the first of GLANSRIJK_ENCRYPTION_KEY): key rotation."""
+    return _cipher().rotate(token)
+
+
+def pseudonym_under(secret: str, kind: str, value: str) -> bytes:
+    """The pseudonym that the key `secret` gives: for moving every youth to a new pseudonym key."""
+    return hmac.new(secret.encode("utf-8"), f"{kind}:{value}".encode("ascii"), hashlib.sha256).digest()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
@@ -124,7 +125,10 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    settings = Settings()
+    # Secrets may come from files instead of the environment (Docker and Kubernetes secrets): a file named after
+    # the variable in lower case (`glansrijk_pseudonym_key`) in GLANSRIJK_SECRETS_DIR. The environment wins.
+    secrets_dir = os.environ.get("GLANSRIJK_SECRETS_DIR") or None
+    settings = Settings(_secrets_dir=secrets_dir)
     if settings.uses_development_keys:
         log.warning(
             "USING DEVELOPMENT KEYS for pseudonyms and encryption: fine for a demo, "
