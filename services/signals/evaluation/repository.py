@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Uuid, any_, bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import String, Uuid, any_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,13 @@ def among(column: Any, ids: Collection[uuid.UUID], session: Session) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Uuid())))
     return column.in_(list(ids))
+
+
+def among_text(column: Any, values: Collection[str], session: Session) -> Any:
+    """`column IN values` for text, as one array parameter on Postgres."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String())))
+    return column.in_(list(values))
 
 
 def _upsert(session: Session, table: Any) -> Any:
@@ -136,16 +143,17 @@ def youths_between(session: Session, first: uuid.UUID, last: uuid.UUID) -> list[
 # -- signals ------------------------------------------------------------------------------------------------
 def insert_signals(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
     """Insert the signals whose dedupe key was never used (also not by a concurrent evaluation): the ids
-    inserted."""
+    inserted. Sent as one executemany of a cached statement (SQLAlchemy batches it into multi-row INSERTs), not
+    as a statement with a VALUES row per signal, which would be compiled anew for every count of rows."""
     if not rows:
         return set()
+    table = Signal.__table__
     statement = (
-        _upsert(session, Signal)
-        .values(rows)
+        _upsert(session, table)
         .on_conflict_do_nothing(index_elements=["youth_id", "type", "dedupe_key"])
-        .returning(Signal.id)
+        .returning(table.c.id)
     )
-    return set(session.scalars(statement))
+    return {row[0] for row in session.connection().execute(statement, rows)}
 
 
 def insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -154,16 +162,23 @@ def insert_changes(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def event_seq_map(session: Session, refs: Collection[EventRef]) -> dict[EventRef, int]:
-    """The sequence number of each referenced event that exists."""
+    """The sequence number of each referenced event that exists. Looked up per source with the event ids as one
+    list: a row-value IN over (source, id) pairs is planned as a filter over the whole events table."""
     found: dict[EventRef, int] = {r: r for r in refs if isinstance(r, int)}
-    by_pair = {ref_of_version(r): r for r in refs if isinstance(r, str)}
-    pairs = list(by_pair)
-    for start in range(0, len(pairs), 1000):
-        chunk = pairs[start : start + 1000]
-        rows = session.execute(
-            select(Event.source, Event.event_id, Event.seq).where(tuple_(Event.source, Event.event_id).in_(chunk))
-        )
-        found.update({by_pair[(row.source, row.event_id)]: row.seq for row in rows})
+    by_source: dict[str, dict[str, EventRef]] = {}
+    for ref in refs:
+        if isinstance(ref, str):
+            source, event_id = ref_of_version(ref)
+            by_source.setdefault(source, {})[event_id] = ref
+    for source, wanted in by_source.items():
+        ids = list(wanted)
+        for start in range(0, len(ids), 1000):
+            rows = session.execute(
+                select(Event.event_id, Event.seq).where(
+                    Event.source == source, among_text(Event.event_id, ids[start : start + 1000], session)
+                )
+            )
+            found.update({wanted[row.event_id]: row.seq for row in rows})
     return found
 
 

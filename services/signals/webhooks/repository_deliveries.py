@@ -33,22 +33,18 @@ def subscriptions_of(session: Session, partner_ids: Iterable[uuid.UUID]) -> dict
 
 
 def reserve_sequences(session: Session, counts: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
-    """Reserve `count` sequence numbers per youth; the first of each youth's range. Youths in id order, so two
-    transactions reserving for the same youths never wait on each other in opposite orders."""
-    first: dict[uuid.UUID, int] = {}
+    """Reserve `count` sequence numbers per youth; the first of each youth's range. One statement for all youths
+    (rows in id order, so two transactions reserving for the same youths lock them in the same order)."""
+    if not counts:
+        return {}
     upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for youth_id, count in sorted(counts.items()):
-        statement = (
-            upsert(YouthEventSequence)
-            .values(youth_id=youth_id, last_sequence=count)
-            .on_conflict_do_update(
-                index_elements=[YouthEventSequence.youth_id],
-                set_={"last_sequence": YouthEventSequence.last_sequence + count},
-            )
-            .returning(YouthEventSequence.last_sequence)
-        )
-        first[youth_id] = session.execute(statement).scalar_one() - count + 1
-    return first
+    rows = [{"youth_id": youth_id, "last_sequence": count} for youth_id, count in sorted(counts.items())]
+    values = upsert(YouthEventSequence).values(rows)
+    statement = values.on_conflict_do_update(
+        index_elements=[YouthEventSequence.youth_id],
+        set_={"last_sequence": YouthEventSequence.last_sequence + values.excluded.last_sequence},
+    ).returning(YouthEventSequence.youth_id, YouthEventSequence.last_sequence)
+    return {youth_id: last - counts[youth_id] + 1 for youth_id, last in session.execute(statement)}
 
 
 def insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
