@@ -73,6 +73,8 @@ def _stored_signal_changes(
 ) -> int:
     """Changes of stored signals, for the routed and the accountable partner, and for the ketenregisseur
     always or (it reads escalated signals only) while the signal is escalated."""
+    if not signal_ids:
+        return 0
     rows = repository.signal_rows(session, signal_ids)
     accountable = repository.accountable_partners(session, {row["youth_id"] for row in rows})
     municipality = repository.municipality(session)
