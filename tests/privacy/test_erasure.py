@@ -75,7 +75,7 @@ def test_erasure_removes_the_youth_and_keeps_the_audit_log_and_published_numbers
 ) -> None:
     from services.cli import admin
 
-    key_id, key = admin.create_key(uuid.UUID(parties.municipality.id), ["reporting:read"], None)
+    key_id, key = admin.create_key(uuid.UUID(parties.municipality.id), ["reporting:read", "reporting:manage"], None)
     reader = TestPartner(parties.municipality.id, key, str(key_id), parties.municipality.oin, ["municipality"])
     erased, stays, late = (report.resident(date(2008, 6, day)) for day in (1, 2, 3))
     for youth in (erased, stays):
@@ -83,6 +83,12 @@ def test_erasure_removes_the_youth_and_keeps_the_audit_log_and_published_numbers
     report.refresh(date(2026, 2, 10), date(2026, 1, 31))
     before = _participation(report, reader)
     assert before == (2, 3)
+    created = report.client.post(
+        "/reporting/v1/measurements", json={"label": "0-meting", "date": "2026-01-31"}, headers=reader.headers
+    )
+    assert created.status_code == 201, created.text
+    measurement = created.headers["location"]
+    frozen = report.client.get(measurement, headers=reader.headers).json()
 
     erased_id = _id(erased.bsn)
     assert erased_id is not None
@@ -101,6 +107,7 @@ def test_erasure_removes_the_youth_and_keeps_the_audit_log_and_published_numbers
     late.contact(date(2026, 1, 20))
     report.refresh(date(2026, 2, 11), date(2026, 1, 31))
     assert _participation(report, reader) == before
+    assert report.client.get(measurement, headers=reader.headers).json() == frozen
     with get_engine().connect() as connection:
         stubs = connection.execute(
             select(func.count()).select_from(Youth).where(Youth.identifier_kind == "erased")
