@@ -42,7 +42,7 @@ _TRANSIENT = (OperationalError,)
 )
 def evaluate_batch(batch_id: int) -> None:
     """The evaluation that follows one accepted request, as of the clock's date."""
-    runner.evaluate_batch(batch_id, today())
+    runner.evaluate_batch(batch_id, today(), wait=False)
 
 
 @shared_task(name=SWEEP_OUTBOX, time_limit=120, soft_time_limit=110)

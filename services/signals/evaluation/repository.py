@@ -57,12 +57,13 @@ def _upsert(session: Session, table: Any) -> Any:
 
 
 # -- the outbox ---------------------------------------------------------------------------------------------
-def lock_batch(session: Session, batch_id: int) -> BatchRow | None:
-    """The batch, locked: a second worker evaluating the same batch waits here, then sees it evaluated."""
+def lock_batch(session: Session, batch_id: int, *, wait: bool = True) -> BatchRow | None:
+    """The batch, locked. With `wait` a second evaluation of the same batch waits here, then sees it evaluated;
+    without, it gets None at once while another transaction holds the batch (which will evaluate it)."""
     row = session.execute(
         select(EventBatch.id, EventBatch.raise_signals, EventBatch.evaluated_at)
         .where(EventBatch.id == batch_id)
-        .with_for_update()
+        .with_for_update(skip_locked=not wait)
     ).one_or_none()
     return None if row is None else BatchRow(row.id, row.raise_signals, row.evaluated_at is not None)
 

@@ -19,9 +19,9 @@ SCAN_CHUNK = 500
 SWEEP_LIMIT = 500
 
 
-def evaluate_batch(batch_id: int, day: date) -> Outcome | None:
+def evaluate_batch(batch_id: int, day: date, *, wait: bool = True) -> Outcome | None:
     with transaction() as session:
-        return service.evaluate_batch(session, batch_id, day)
+        return service.evaluate_batch(session, batch_id, day, wait=wait)
 
 
 def evaluate_pending(day: date) -> Outcome:

@@ -238,14 +238,16 @@ def escalate_due(session: Session, day: date, youth_ids: Collection[uuid.UUID] |
     return escalated
 
 
-def evaluate_batch(session: Session, batch_id: int, day: date) -> Outcome | None:
+def evaluate_batch(session: Session, batch_id: int, day: date, *, wait: bool = True) -> Outcome | None:
     """The evaluation that follows one accepted request (the outbox row). None when already evaluated.
 
     Under load the queue holds many small requests, each with its own task. The first of them to run takes the
     others along (those no other worker holds) and evaluates their youths in one transaction; their own tasks
-    then find them evaluated. So a burst of single events costs a few evaluations, not one each.
+    then find them evaluated. So a burst of single events costs a few evaluations, not one each. A task does not
+    `wait` for a batch another evaluation holds: that one evaluates it (or, if it dies, rolls back and the
+    outbox sweep sends the batch again), and the task's worker is free for the next batch meanwhile.
     """
-    batch = repository.lock_batch(session, batch_id)
+    batch = repository.lock_batch(session, batch_id, wait=wait)
     if batch is None or batch.evaluated:
         return None
     batches = [batch, *repository.small_unevaluated_batches(session, batch_id, COMPANION_EVENTS, COMPANIONS)]
