@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from services.core import repository
+from services.core import oauth, repository
 from services.core.clock import utcnow
 from services.core.problems import Problem
 from services.core.ratelimit import check_rate
 from services.core.repository import PartnerProfile
-from services.core.scopes import Scope
+from services.core.scopes import Role, Scope
+from services.core.settings import Settings, get_settings
 
 KEY_PREFIX = "glk_"
 # last_used_at is a hint for operators, not an audit trail: writing it at most once a minute per key keeps
@@ -103,6 +104,9 @@ def authenticate(request: Request, session: Session, *, touch: bool = True) -> C
     """The caller of `request`; `touch=False` for a read-only session (reporting), which may not write
     `last_used_at`."""
     plain, claimed_id = _credentials(request)
+    settings = get_settings()
+    if settings.oauth_jwks_url and claimed_id is None and oauth.looks_like_jwt(plain):
+        return _token_caller(plain, session, settings)
     key = repository.find_key_for_auth(session, hash_key(plain))
     now = utcnow()
     if (
@@ -121,6 +125,23 @@ def authenticate(request: Request, session: Session, *, touch: bool = True) -> C
     if touch and (last_used is None or _aware(last_used) < now - LAST_USED_RESOLUTION):
         repository.touch_key(session, key.id, now)
     return Caller(key_id=key.id, scopes=frozenset(key.scopes), partner=partner)
+
+
+def _token_caller(token: str, session: Session, settings: Settings) -> Caller:
+    """A caller from an OAuth2 access token (services/core/oauth.py): the same scopes, partner scoping and rate
+    limit as a key of that partner."""
+    try:
+        caller_id, partner_id, scopes = oauth.verify(token, settings)
+    except oauth.InvalidToken as exc:
+        raise Problem(401, str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    check_rate(caller_id)
+    partner = partner_cache.get(session, partner_id)
+    if partner is None:
+        raise _unauthorized("The token's partner does not exist.")
+    allowed = {s.value for s in Scope}
+    if Role.MUNICIPALITY.value not in partner.roles:
+        allowed.discard(Scope.CHAIN_MANAGE.value)
+    return Caller(key_id=caller_id, scopes=frozenset(scopes & allowed), partner=partner)
 
 
 def _aware(moment: datetime) -> datetime:

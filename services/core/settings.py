@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from datetime import date
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
@@ -53,6 +54,12 @@ class Settings(BaseSettings):
     # Requests per API key per minute, counted in Redis (services/core/ratelimit.py); 0 turns the limiter off.
     # Without Redis (the embedded default) there is no limiter.
     rate_limit_per_minute: int = Field(default=6000, ge=0)
+    # Optional OAuth2 resource-server mode (services/core/oauth.py, ADR 0030): on when the JWKS URL is set.
+    oauth_jwks_url: str | None = None
+    oauth_issuer: str | None = None
+    oauth_audience: str | None = None
+    # The authorization server's client ids, each mapped to the partner it acts for (a JSON object).
+    oauth_clients: dict[str, uuid.UUID] = Field(default_factory=dict)
 
     # The beat's schedule: the outbox sweep (a stopped broker only delays evaluation) and the daily scan.
     outbox_sweep_seconds: float = Field(default=30.0, gt=0)
@@ -107,6 +114,12 @@ class Settings(BaseSettings):
             self.pseudonym_key.get_secret_value() == DEVELOPMENT_PSEUDONYM_KEY
             or DEVELOPMENT_ENCRYPTION_KEY in self.encryption_key.get_secret_value().split(",")
         )
+
+    @model_validator(mode="after")
+    def _oauth_is_complete(self) -> Settings:
+        if self.oauth_jwks_url and not (self.oauth_issuer and self.oauth_audience):
+            raise ValueError("GLANSRIJK_OAUTH_JWKS_URL needs GLANSRIJK_OAUTH_ISSUER and GLANSRIJK_OAUTH_AUDIENCE")
+        return self
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
