@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 _PENDING_KEY = "glansrijk.after_commit_tasks"
 BREAKER_SECONDS = 10.0
+# A request of at most this many events is small: the evaluation of another takes it along (ADR 0019), so the
+# tasks sent for a burst of small requests may be coalesced into one per COALESCE_SECONDS.
+SMALL_REQUEST_EVENTS = 10
+COALESCE_SECONDS = 0.02
 
 
 class _Executors:
@@ -60,14 +64,16 @@ class _Executors:
 _executors = _Executors()
 
 
-def enqueue_after_commit(session: Session, task_name: str, *args: Any) -> None:
-    session.info.setdefault(_PENDING_KEY, []).append((task_name, args))
+def enqueue_after_commit(session: Session, task_name: str, *args: Any, coalesce: bool = False) -> None:
+    """Send the task once the session's transaction has committed (never if it rolls back). `coalesce`: the
+    task may be merged with others of its name sent within COALESCE_SECONDS (the last one's arguments win)."""
+    session.info.setdefault(_PENDING_KEY, []).append((task_name, args, coalesce))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
-    for task_name, args in session.info.pop(_PENDING_KEY, []):
-        send_task(task_name, *args)
+    for task_name, args, coalesce in session.info.pop(_PENDING_KEY, []):
+        send_task(task_name, *args, coalesce=coalesce)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -87,10 +93,52 @@ def _publish(task_name: str, args: tuple[Any, ...]) -> None:
         log.warning("could not publish %s (%s): the outbox sweep will send it", task_name, type(exc).__name__)
 
 
-def send_task(task_name: str, *args: Any) -> None:
+class _Coalescer:
+    """At most one task per name is published per COALESCE_SECONDS: the first at once, and, if more came in the
+    meantime, the last of them when the window closes. So every task offered is followed by a publication made
+    after it was offered: a task that evaluates "this request and any small ones waiting" then misses none."""
+
+    def __init__(self, window: float) -> None:
+        self._window = window
+        self._lock = threading.Lock()
+        self._next_allowed: dict[str, float] = {}
+        self._trailing: dict[str, tuple[Any, ...]] = {}
+
+    def offer(self, task_name: str, args: tuple[Any, ...]) -> None:
+        with self._lock:
+            now = time.monotonic()
+            allowed = self._next_allowed.get(task_name, 0.0)
+            if now >= allowed and task_name not in self._trailing:
+                self._next_allowed[task_name] = now + self._window
+                publish_now, start_timer = True, False
+            else:
+                publish_now, start_timer = False, task_name not in self._trailing
+                self._trailing[task_name] = args
+        if publish_now:
+            _executors.submit("publisher", _publish, task_name, args)
+        elif start_timer:
+            timer = threading.Timer(max(0.0, allowed - now), self._flush, (task_name,))
+            timer.daemon = True
+            timer.start()
+
+    def _flush(self, task_name: str) -> None:
+        with self._lock:
+            args = self._trailing.pop(task_name, None)
+            self._next_allowed[task_name] = time.monotonic() + self._window
+        if args is not None:
+            _executors.submit("publisher", _publish, task_name, args)
+
+
+_coalescer = _Coalescer(COALESCE_SECONDS)
+
+
+def send_task(task_name: str, *args: Any, coalesce: bool = False) -> None:
     """Hand a task over by name: published to the broker, or (embedded) run on the in-process thread."""
     if not get_settings().embedded:
-        _executors.submit("publisher", _publish, task_name, args)
+        if coalesce:
+            _coalescer.offer(task_name, args)
+        else:
+            _executors.submit("publisher", _publish, task_name, args)
         return
     from services.core.celery_app import celery_app
 

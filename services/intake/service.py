@@ -11,7 +11,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from services.core.clock import utcnow
-from services.core.dispatch import enqueue_after_commit
+from services.core.dispatch import SMALL_REQUEST_EVENTS, enqueue_after_commit
 from services.core.identity import encrypt, pseudonymise
 from services.intake import repository, repository_pipeline, repository_projection
 from services.intake.envelope import ValidEvent
@@ -174,7 +174,8 @@ def accept_events(
     if new_events:
         _project_new_events(session, new_events, retracted, events, stored_at, created)
         if raise_signals:
-            enqueue_after_commit(session, EVALUATE_BATCH_TASK, batch_id)
+            small = len(new_events) <= SMALL_REQUEST_EVENTS
+            enqueue_after_commit(session, EVALUATE_BATCH_TASK, batch_id, coalesce=small)
     return AcceptResult(results, batch_id)
 
 
@@ -223,7 +224,8 @@ def _accept_pipelined(
             project(stored_at.values()), _local_ids(events, stored_at), {row["id"] for row in new_youths}
         )
     if raise_signals:
-        enqueue_after_commit(session, EVALUATE_BATCH_TASK, writes.batch_id)
+        small = len(positions) <= SMALL_REQUEST_EVENTS
+        enqueue_after_commit(session, EVALUATE_BATCH_TASK, writes.batch_id, coalesce=small)
     results = [
         EventResult(e.index, e.id, "accepted" if position in stored_at else "duplicate")
         for position, e in enumerate(events)

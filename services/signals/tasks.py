@@ -19,6 +19,7 @@ from services.core.db import transaction
 from services.core.dispatch import send_task
 from services.core.settings import get_settings
 from services.signals.evaluation import repository, runner
+from services.signals.evaluation.service import EVALUATE_WAITING
 from services.signals.webhooks import dispatch
 from services.signals.webhooks.outbox import DELIVER_DUE
 
@@ -43,6 +44,20 @@ _TRANSIENT = (OperationalError,)
 def evaluate_batch(batch_id: int) -> None:
     """The evaluation that follows one accepted request, as of the clock's date."""
     runner.evaluate_batch(batch_id, today(), wait=False)
+
+
+@shared_task(
+    name=EVALUATE_WAITING,
+    autoretry_for=_TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=300,
+    soft_time_limit=280,
+)
+def evaluate_waiting() -> None:
+    """More small requests were waiting than one evaluation takes along: the next of them, as of the clock's
+    date (sent by that evaluation after it committed)."""
+    runner.evaluate_waiting(today())
 
 
 @shared_task(name=SWEEP_OUTBOX, time_limit=120, soft_time_limit=110)

@@ -68,6 +68,18 @@ def lock_batch(session: Session, batch_id: int, *, wait: bool = True) -> BatchRo
     return None if row is None else BatchRow(row.id, row.raise_signals, row.evaluated_at is not None)
 
 
+def first_free_unevaluated(session: Session) -> BatchRow | None:
+    """The oldest request not yet evaluated that no other transaction holds, locked."""
+    row = session.execute(
+        select(EventBatch.id, EventBatch.raise_signals)
+        .where(EventBatch.evaluated_at.is_(None))
+        .order_by(EventBatch.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).one_or_none()
+    return None if row is None else BatchRow(row.id, row.raise_signals, False)
+
+
 def small_unevaluated_batches(session: Session, besides: int, max_events: int, limit: int) -> list[BatchRow]:
     """Other small requests not yet evaluated, locked; Postgres skips those another worker holds."""
     rows = session.execute(

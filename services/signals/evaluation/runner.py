@@ -24,6 +24,11 @@ def evaluate_batch(batch_id: int, day: date, *, wait: bool = True) -> Outcome | 
         return service.evaluate_batch(session, batch_id, day, wait=wait)
 
 
+def evaluate_waiting(day: date) -> Outcome | None:
+    with transaction() as session:
+        return service.evaluate_waiting(session, day)
+
+
 def evaluate_pending(day: date) -> Outcome:
     """Evaluate every outbox row not yet evaluated, as of `day`, oldest first."""
     total = Outcome()

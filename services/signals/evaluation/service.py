@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.core.calendar import add_months_clamped, add_working_days, working_days_between
 from services.core.clock import AMSTERDAM, local_date, today, utcnow
+from services.core.dispatch import SMALL_REQUEST_EVENTS, enqueue_after_commit
 from services.core.settings import get_settings
 from services.privacy import repository as privacy_repository
 from services.signals import rules
@@ -34,8 +35,9 @@ log = logging.getLogger(__name__)
 
 THUISZITTER_ESCALATION_MONTHS = 3
 # Requests of at most this many events are taken along by the evaluation of another (at most this many).
-COMPANION_EVENTS = 10
+COMPANION_EVENTS = SMALL_REQUEST_EVENTS
 COMPANIONS = 100
+EVALUATE_WAITING = "signals.evaluate_waiting"
 
 
 @dataclass
@@ -241,16 +243,32 @@ def escalate_due(session: Session, day: date, youth_ids: Collection[uuid.UUID] |
 def evaluate_batch(session: Session, batch_id: int, day: date, *, wait: bool = True) -> Outcome | None:
     """The evaluation that follows one accepted request (the outbox row). None when already evaluated.
 
-    Under load the queue holds many small requests, each with its own task. The first of them to run takes the
-    others along (those no other worker holds) and evaluates their youths in one transaction; their own tasks
-    then find them evaluated. So a burst of single events costs a few evaluations, not one each. A task does not
-    `wait` for a batch another evaluation holds: that one evaluates it (or, if it dies, rolls back and the
-    outbox sweep sends the batch again), and the task's worker is free for the next batch meanwhile.
+    Under load the queue holds many small requests, each with its own task (or one task for several: the
+    publisher coalesces them). The first to run takes the others along (those no other worker holds) and
+    evaluates their youths in one transaction; their own tasks then find them evaluated. So a burst of single
+    events costs a few evaluations, not one each. A task does not `wait` for a batch another evaluation holds:
+    that one evaluates it (or, if it dies, rolls back and the outbox sweep sends the batch again), and the
+    task's worker is free for the next batch meanwhile.
     """
     batch = repository.lock_batch(session, batch_id, wait=wait)
     if batch is None or batch.evaluated:
         return None
-    batches = [batch, *repository.small_unevaluated_batches(session, batch_id, COMPANION_EVENTS, COMPANIONS)]
+    return _evaluate_with_companions(session, batch, day)
+
+
+def evaluate_waiting(session: Session, day: date) -> Outcome | None:
+    """The oldest request not yet evaluated that no other evaluation holds, with its companions."""
+    batch = repository.first_free_unevaluated(session)
+    return None if batch is None else _evaluate_with_companions(session, batch, day)
+
+
+def _evaluate_with_companions(session: Session, batch: repository.BatchRow, day: date) -> Outcome:
+    companions = repository.small_unevaluated_batches(session, batch.id, COMPANION_EVENTS, COMPANIONS)
+    if len(companions) == COMPANIONS:
+        # More were waiting than one evaluation takes along, and their tasks may have been coalesced into this
+        # one: the next evaluation starts as soon as this one has committed.
+        enqueue_after_commit(session, EVALUATE_WAITING)
+    batches = [batch, *companions]
     ids = [b.id for b in batches]
     outcome = Outcome()
     youths = repository.batch_youths(session, ids)
