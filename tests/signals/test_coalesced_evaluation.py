@@ -13,9 +13,9 @@ import httpx
 import pytest
 import redis as redis_client
 
-from tests.factories import STRUCTURED, bsn, event
-from tests.faults.support import WEEKS, signal_count, unevaluated, wait_until
-from tests.intake.support import SCHOOL_BRIN, make_partners
+from tests.factories import STRUCTURED
+from tests.faults.support import signal_count, truant_events, unevaluated, wait_until
+from tests.intake.support import make_partners
 from tests.processes import RedisServer, api_server, start_process
 
 pytestmark = pytest.mark.worker
@@ -59,34 +59,14 @@ def test_a_burst_of_single_events_is_evaluated_whole_with_fewer_tasks(
 ) -> None:
     env = {**env, "GLANSRIJK_OUTBOX_SWEEP_SECONDS": "3600"}  # no sweep may help
     partners = make_partners()
-    school = partners.school
-    youths = [bsn() for _ in range(REQUESTS)]
-    registrations = [
-        event(
-            partners.municipality,
-            "person.registered",
-            {"since": "2011-05-05", "districtCode": "WK050501"},
-            person={"bsn": number, "birthDate": "2011-05-05"},
-        )
-        for number in youths
-    ]
+    school_events, registrations = truant_events(partners, REQUESTS)
     with api_server("intake", env=env) as base:
         url = f"{base}/intake/v1/events"
         batch = {**partners.municipality.headers, "Content-Type": "application/cloudevents-batch+json"}
         assert httpx.post(url, content=json.dumps(registrations), headers=batch, timeout=30).status_code == 202
-        bodies = []
-        for number in youths:
-            for week in WEEKS:
-                hours = {
-                    "brin": SCHOOL_BRIN,
-                    "weekStart": week.isoformat(),
-                    "scheduledHours": 26,
-                    "unauthorizedHours": 4,
-                    "authorizedHours": 0,
-                }
-                body = event(school, "education.absence-reported", hours, person={"bsn": number})
-                bodies.append(json.dumps(body).encode())
-        statuses = _post_concurrently(url, bodies, {**school.headers, **STRUCTURED})
+        # The school's enrolments and absence weeks, each in a request of its own.
+        bodies = [json.dumps(body).encode() for body in school_events]
+        statuses = _post_concurrently(url, bodies, {**partners.school.headers, **STRUCTURED})
         assert statuses == [202] * len(bodies)
         wait_until(lambda: unevaluated() == 1 + len(bodies) and len(_queued_batch_ids(redis)) > 0, 10, "the tasks")
         queued = _queued_batch_ids(redis)
