@@ -199,7 +199,7 @@ def render(
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.splitlines()[0])
     parser.add_argument("--deliveries", type=int, default=5000, help="deliveries for the dispatch run")
-    parser.add_argument("--youths", type=int, default=3000, help="youths preloaded for the latency run")
+    parser.add_argument("--youths", type=int, default=4500, help="youths preloaded for the latency run")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run")
     parser.add_argument("--peak-seconds", type=float, default=5.0, help="length of the intake peak run")
     parser.add_argument("--quick", action="store_true", help="2,000 deliveries, 1,500 youths, 10 s")
