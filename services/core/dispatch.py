@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from sqlalchemy import event
@@ -32,13 +32,17 @@ COALESCE_SECONDS = 0.02
 
 
 class _Executors:
-    """Lazily created single-thread executors (created after a fork, never inherited)."""
+    """Lazily created single-thread executors (created after a fork, never inherited).
+
+    Only the futures still pending are kept (for `wait_for_tasks`): a server publishes a task per request for
+    as long as it runs, and keeping every finished future would grow its memory without end.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.publisher: ThreadPoolExecutor | None = None
         self.embedded: ThreadPoolExecutor | None = None
-        self.futures: list[Future[Any]] = []
+        self.pending: set[Future[Any]] = set()
         self.broker_down_until = 0.0
 
     def submit(self, kind: str, fn: Any, *args: Any) -> None:
@@ -47,18 +51,28 @@ class _Executors:
             if executor is None:
                 executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"glansrijk-{kind}")
                 setattr(self, kind, executor)
-            self.futures.append(executor.submit(fn, *args))
+            future = executor.submit(fn, *args)
+            self.pending.add(future)
+        future.add_done_callback(self._finished)
+
+    def _finished(self, future: Future[Any]) -> None:
+        with self._lock:
+            self.pending.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("an in-process task failed", exc_info=future.exception())
 
     def drain(self, timeout: float | None) -> None:
+        """Until nothing handed over is pending (tasks may hand over more tasks meanwhile)."""
         while True:
             with self._lock:
-                if not self.futures:
-                    return
-                future = self.futures.pop(0)
-            try:
-                future.result(timeout=timeout)
-            except Exception:
-                log.exception("an in-process task failed")
+                waiting = list(self.pending)
+            if not waiting:
+                return
+            done, _ = wait(waiting, timeout=timeout)
+            if len(done) < len(waiting):
+                return  # timed out
+            with self._lock:
+                self.pending.difference_update(done)  # their callbacks may not have run yet
 
 
 _executors = _Executors()
