@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from alembic.config import Config
 
 from services.core import repository
 from services.core.auth import hash_key, new_plain_key, partner_cache
-from services.core.clock import utcnow
+from services.core.clock import as_utc, utcnow
 from services.core.db import transaction
 from services.core.dispatch import wait_for_tasks as wait_for_dispatched_tasks
 from services.core.scopes import Role, Scope
@@ -139,7 +139,7 @@ def rotate_key(key_id: uuid.UUID, grace: timedelta, expires_at: datetime | None)
             expires_at=expires_at,
         )
         ends = moment + grace
-        if old.expires_at is None or _aware(old.expires_at) > ends:
+        if old.expires_at is None or as_utc(old.expires_at) > ends:
             repository.set_key_expiry(session, key_id, ends)
         return new.id, plain
 
@@ -163,13 +163,8 @@ def list_keys(partner_id: uuid.UUID | None) -> list[dict[str, Any]]:
         ]
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _expired(expires_at: datetime | None, moment: datetime) -> bool:
-    return expires_at is not None and _aware(expires_at) <= moment
+    return expires_at is not None and as_utc(expires_at) <= moment
 
 
 def _key_state(revoked_at: datetime | None, expires_at: datetime | None, moment: datetime) -> str:
@@ -179,7 +174,7 @@ def _key_state(revoked_at: datetime | None, expires_at: datetime | None, moment:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else _aware(moment).isoformat().replace("+00:00", "Z")
+    return None if moment is None else as_utc(moment).isoformat().replace("+00:00", "Z")
 
 
 def rebuild_state() -> int:

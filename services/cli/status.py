@@ -16,7 +16,7 @@ import typer
 
 from services.core import repository_operations as operations
 from services.core.celery_app import WEBHOOK_QUEUE
-from services.core.clock import utcnow
+from services.core.clock import as_utc, utcnow
 from services.core.db import transaction
 from services.core.settings import get_settings
 
@@ -29,8 +29,7 @@ QUEUES = ("celery", WEBHOOK_QUEUE)
 def _age(oldest: datetime | None, now: datetime) -> float:
     if oldest is None:
         return 0.0
-    moment = oldest if oldest.tzinfo is not None else oldest.replace(tzinfo=now.tzinfo)
-    return max(0.0, (now - moment).total_seconds())
+    return max(0.0, (now - as_utc(oldest)).total_seconds())
 
 
 def _queues() -> dict[str, Any]:

@@ -11,13 +11,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fastapi import Request
 from sqlalchemy.orm import Session
 
 from services.core import oauth, repository
-from services.core.clock import utcnow
+from services.core.clock import as_utc, utcnow
 from services.core.problems import Problem
 from services.core.ratelimit import check_rate
 from services.core.repository import PartnerProfile
@@ -122,7 +122,7 @@ def authenticate(request: Request, session: Session, *, touch: bool = True) -> C
     if partner is None:
         raise _unauthorized("The API key's partner no longer exists.")
     last_used = key.last_used_at
-    if touch and (last_used is None or _aware(last_used) < now - LAST_USED_RESOLUTION):
+    if touch and (last_used is None or as_utc(last_used) < now - LAST_USED_RESOLUTION):
         repository.touch_key(session, key.id, now)
     return Caller(key_id=key.id, scopes=frozenset(key.scopes), partner=partner)
 
@@ -142,11 +142,6 @@ def _token_caller(token: str, session: Session, settings: Settings) -> Caller:
     if Role.MUNICIPALITY.value not in partner.roles:
         allowed.discard(Scope.CHAIN_MANAGE.value)
     return Caller(key_id=caller_id, scopes=frozenset(scopes & allowed), partner=partner)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def require_scope(caller: Caller, scope: Scope) -> None:

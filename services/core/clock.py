@@ -21,7 +21,11 @@ def today() -> date:
     return fixed if fixed is not None else datetime.now(AMSTERDAM).date()
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time stamp with its zone: SQLite returns time stamps without one, and everything stored is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def local_date(moment: datetime) -> date:
-    """The Amsterdam date of a stored time stamp (SQLite returns time stamps without a zone: they are UTC)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(AMSTERDAM).date()
+    """The Amsterdam date of a stored time stamp."""
+    return as_utc(moment).astimezone(AMSTERDAM).date()

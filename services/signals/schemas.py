@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
+from services.core.clock import as_utc
+
 SignalStatus = Literal["open", "acknowledged", "resolved", "dismissed"]
 HandoverStatus = Literal["pending", "accepted", "declined", "withdrawn"]
 HandoverDirection = Literal["incoming", "outgoing"]
@@ -37,9 +39,8 @@ SignalType = Literal[
 
 
 def rfc3339_utc(moment: datetime) -> str:
-    # SQLite hands back naive datetimes; everything stored is UTC. Postgres answers in the session's zone.
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    # Postgres answers in the session's zone, SQLite without one.
+    return as_utc(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 UtcDateTime = Annotated[datetime, PlainSerializer(rfc3339_utc, return_type=str)]

@@ -16,7 +16,7 @@ from ipaddress import ip_address
 import httpx
 import pytest
 
-from services.core.clock import utcnow
+from services.core.clock import as_utc, utcnow
 from services.core.settings import reset_settings
 from services.signals.webhooks import transport, urls
 from services.signals.webhooks.outcomes import RETRY_DELAYS
@@ -24,7 +24,6 @@ from tests.signals.receiver import Receiver
 from tests.signals.webhook_support import (
     Hook,
     attempts,
-    aware,
     delivery,
     dispatch_at,
     subscription,
@@ -34,7 +33,7 @@ from tests.signals.webhook_support import (
 def _delay(delivery_id: uuid.UUID) -> timedelta:
     row = delivery(delivery_id)
     assert row.next_attempt_at is not None and row.last_attempt_at is not None
-    return aware(row.next_attempt_at) - aware(row.last_attempt_at)
+    return as_utc(row.next_attempt_at) - as_utc(row.last_attempt_at)
 
 
 def test_429_with_retry_after_in_seconds_is_honoured(hook: Hook, receiver: Receiver) -> None:
@@ -91,8 +90,8 @@ def test_the_retry_schedule_ends_in_failed(hook: Hook, receiver: Receiver) -> No
         row = delivery(made)
         assert row.status == "pending" and row.next_attempt_at is not None
         assert row.last_attempt_at is not None
-        gaps.append(aware(row.next_attempt_at) - aware(row.last_attempt_at))
-        assert dispatch_at(aware(row.next_attempt_at)) == 1
+        gaps.append(as_utc(row.next_attempt_at) - as_utc(row.last_attempt_at))
+        assert dispatch_at(as_utc(row.next_attempt_at)) == 1
 
     row = delivery(made)
     assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 8, None)
@@ -107,7 +106,7 @@ def test_the_retry_schedule_ends_in_failed(hook: Hook, receiver: Receiver) -> No
 def test_five_days_of_failures_disable_the_subscription(hook: Hook, receiver: Receiver) -> None:
     receiver.answers.extend([(500, {})] * 20)
     first = hook.change()
-    started = aware(attempts(first)[0].at)
+    started = as_utc(attempts(first)[0].at)
     second = hook.change()  # failing since the first attempt: still active
     assert subscription(hook.id).status == "active"
 
@@ -130,7 +129,7 @@ def test_a_success_ends_a_run_of_failures(hook: Hook, receiver: Receiver) -> Non
     receiver.answers.append((500, {}))
     first = hook.change()
     assert subscription(hook.id).failing_since is not None
-    started = aware(attempts(first)[0].at)
+    started = as_utc(attempts(first)[0].at)
     assert dispatch_at(started + timedelta(days=4)) == 1  # the retry succeeds
     assert delivery(first).status == "succeeded"
     assert subscription(hook.id).failing_since is None

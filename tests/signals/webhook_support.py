@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -97,10 +97,6 @@ def subscription(subscription_id: str) -> Subscription:
         assert row is not None
         session.expunge(row)
         return row
-
-
-def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def dispatch_at(moment: datetime) -> int:

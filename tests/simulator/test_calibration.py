@@ -14,6 +14,7 @@ The run is deterministic for its seed, so the test is too.
 from __future__ import annotations
 
 import math
+from collections import deque
 from datetime import date
 
 from services.simulator import Config, Simulation
@@ -23,8 +24,7 @@ from services.simulator.params import targets
 
 def test_simulated_rates_land_within_tolerance_of_the_public_figures() -> None:
     simulation = Simulation(Config(youths=3000, start=date(2025, 9, 1), months=12, seed=2026))
-    for _ in simulation.events():
-        pass
+    deque(simulation.events(), maxlen=0)  # run the simulation through; the test reads what it counted
     rows = check(simulation.stats)
     assert [row.target.code for row in rows] == [t.code for t in targets()]
     for row in rows:
@@ -42,8 +42,7 @@ def test_every_target_names_its_source() -> None:
 
 def test_the_allowance_widens_only_for_small_populations() -> None:
     small = Simulation(Config(youths=300, start=date(2025, 9, 1), months=3, seed=1))
-    for _ in small.events():
-        pass
+    deque(small.events(), maxlen=0)  # run the simulation through; the test reads what it counted
     rows = check(small.stats)
     neet = next(row for row in rows if row.target.code == "neet-rate")
     p = neet.target.value / 100

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from services.core.clock import as_utc
 from services.core.models import Subscription
 from services.signals.webhooks.repository_deliveries import Claimed
 
@@ -58,10 +59,6 @@ def next_state(
     }
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite: stored as UTC
-
-
 def settle_subscription(subscription: Subscription, outcomes: Iterable[tuple[datetime, bool, int | None]]) -> bool:
     """Apply a round's outcomes (at, succeeded, http status) to the (locked) subscription; True when that
     disabled it, so that its pending deliveries become `skipped`."""
@@ -76,7 +73,7 @@ def settle_subscription(subscription: Subscription, outcomes: Iterable[tuple[dat
             continue
         if http_status == 410:
             subscription.status, subscription.disabled_reason = "disabled", "gone"
-        elif at - _aware(subscription.failing_since) >= FAILING_FOR:
+        elif at - as_utc(subscription.failing_since) >= FAILING_FOR:
             subscription.status, subscription.disabled_reason = "disabled", "failing"
         else:
             continue

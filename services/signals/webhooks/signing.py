@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Protocol
 
-from services.core.clock import utcnow
+from services.core.clock import as_utc, utcnow
 from services.core.identity import decrypt, encrypt
 from services.core.models import Subscription
 from services.core.settings import get_settings
@@ -41,11 +41,6 @@ def set_new_secret(subscription: Subscription, now: datetime, *, rotating: bool)
     return secret
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 class Secrets(Protocol):
     """What signs: a subscription, or the dispatcher's copy of one (`Claimed`)."""
 
@@ -68,6 +63,6 @@ def signing_secrets(subscription: Secrets, now: datetime | None = None) -> list[
     """The secrets that sign a delivery now: the current one first, then the previous one within its grace."""
     valid = [plain(subscription.secret)]
     expires = subscription.previous_secret_expires_at
-    if subscription.previous_secret is not None and expires is not None and (now or utcnow()) < _aware(expires):
+    if subscription.previous_secret is not None and expires is not None and (now or utcnow()) < as_utc(expires):
         valid.append(plain(subscription.previous_secret))
     return valid
