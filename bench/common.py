@@ -185,6 +185,14 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def publish(name: str, text: str) -> None:
+    """Write today's result file of a benchmark and show it."""
+    path = write_result(name, text)
+    print()
+    print(text)
+    print(f"written to {path.relative_to(ROOT)}")
+
+
 def write_result(name: str, text: str) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}-{date.today().isoformat()}.md"

@@ -18,10 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import logging
 import os
-import signal
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -252,9 +249,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # A SIGTERM (a timeout, a Ctrl-C from a supervisor) unwinds like an exception: the processes get stopped.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    logging.getLogger("services").setLevel(logging.ERROR)
     with bench_stack(TODAY, DATABASE, beat=True) as stack:
         print(f"preloading {args.youths:,} youths ...", flush=True)
         preload_youths(stack, args.youths)
@@ -292,10 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "delivered": counts[2] if counts else 0,
     }
     text = render(machine, args, result)
-    path = common.write_result("load", text)
-    print()
-    print(text)
-    print(f"written to {path.relative_to(common.ROOT)}")
+    common.publish("load", text)
     return 0
 
 

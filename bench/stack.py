@@ -6,7 +6,9 @@ short of an `absence-16h` signal. Every process is stopped when the block ends."
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -129,6 +131,10 @@ def _partners() -> tuple[dict[str, str], dict[str, str]]:
 @contextmanager
 def bench_stack(today: date, database: str, *, beat: bool = False) -> Iterator[Stack]:
     """A fresh database `database`, then the processes; `Stack.pids` names them for memory readings."""
+    # A SIGTERM (a timeout, a supervisor) unwinds like an exception, so the processes below get stopped; the
+    # services' own warnings (the development keys) would only clutter the benchmark's output.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    logging.getLogger("services").setLevel(logging.ERROR)
     with psycopg.connect(common.admin_dsn(), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {database}")

@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
-import signal
-import sys
 import time
 from datetime import date
 from typing import Any
@@ -212,9 +209,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # A SIGTERM (a timeout, a Ctrl-C from a supervisor) unwinds like an exception: the processes get stopped.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    logging.getLogger("services").setLevel(logging.ERROR)
     with bench_stack(TODAY, "glansrijk_bench_webhooks") as stack:
         print(f"dispatch: {args.deliveries:,} deliveries, ours then bare ...", flush=True)
         dispatch = run_dispatch(stack, args.deliveries)
@@ -225,10 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  p95 {latency['p95']:,.0f} ms over {latency['count']:,} youths", flush=True)
         machine = common.machine(stack.database)
     text = render(machine, args, dispatch, latency)
-    path = common.write_result("webhooks", text)
-    print()
-    print(text)
-    print(f"written to {path.relative_to(common.ROOT)}")
+    common.publish("webhooks", text)
     return 0
 
 
