@@ -72,12 +72,17 @@ def enqueue(session: Session, changes: Sequence[Change]) -> int:
     if not changes:
         return 0
     subscriptions = repository.subscriptions_of(session, {p for change in changes for p in change.audience})
-    wanted = [
-        (change, [s for partner in dict.fromkeys(change.audience) for s in subscriptions.get(partner, [])])
-        for change in changes
-    ]
-    wanted = [(change, [s for s in subs if subscribed(s.types, change.type)]) for change, subs in wanted]
-    wanted = [(change, subs) for change, subs in wanted if subs]
+    wanted = []  # (change, the subscriptions that receive it), changes no one receives left out
+    for change in changes:
+        # An audience names each partner once (events.py), so no subscription is listed twice.
+        receivers = [
+            subscription
+            for partner in change.audience
+            for subscription in subscriptions.get(partner, [])
+            if subscribed(subscription.types, change.type)
+        ]
+        if receivers:
+            wanted.append((change, receivers))
     if not wanted:
         return 0
     # One sequence number per change, shared by its deliveries to several subscriptions.
