@@ -22,6 +22,10 @@ batches is then emptied by the real `runner.evaluate_pending(D)` (for batches wi
 evaluated), so that a scan on a copy times the daily evaluation, not a year of outbox. An event the intake
 refuses is a bug in the simulator or the intake: the build counts them and fails loudly; it does not drop them.
 
+On the way, when the stream reaches the cutoff (HELD_DAYS before D), the database is copied as it stands to
+`<template>_held`: bench/intake.py starts from that copy and posts, as the partners would, the events that
+arrive after it (`events_after_cutoff` runs the same simulation again and skips to them).
+
 The metadata (parameters, alembic head, counts, timings) is a JSON comment on the database, written last: a
 database without it is an unfinished build and is rebuilt.
 
@@ -32,15 +36,17 @@ database without it is an unfinished build and is rebuilt.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from typing import Any
 
 import orjson
@@ -52,6 +58,10 @@ BATCH_SIZE = 1000  # events per batch, as the importer's IMPORT_BATCH and the AP
 PROGRESS_SECONDS = 15.0
 REJECTION_EXAMPLES = 20
 BUILD_SUFFIX = "_build"
+HELD_SUFFIX = "_held"
+# The held copy stops this long before D: what arrives after it is what bench/intake.py posts (six weeks give
+# 20,000 youths about 40 full batches of one partner).
+HELD_DAYS = 42
 ENV_KEYS = (
     "GLANSRIJK_DATABASE_URL",
     "GLANSRIJK_REDIS_URL",
@@ -78,6 +88,16 @@ class Population:
     built_at: str = ""
     kinds: dict[str, int] = field(default_factory=dict)  # simulated events per type
     rows: dict[str, int] = field(default_factory=dict)  # rows per table after the load
+
+    @property
+    def cutoff(self) -> datetime:
+        """The held copy holds the events that arrived before this moment (midnight UTC, HELD_DAYS before D)."""
+        return datetime.combine(self.day - timedelta(days=HELD_DAYS), time_of_day.min, tzinfo=UTC)
+
+    @property
+    def held_template(self) -> str:
+        """The population as it stood at `cutoff` (its outbox evaluated, vacuumed): for the intake benchmark."""
+        return self.template + HELD_SUFFIX
 
     @property
     def load_rate(self) -> float:
@@ -125,7 +145,13 @@ def ensure(
     name = template_name(youths, months, seed)
     head = alembic_head()
     existing = stored(name)
-    if not rebuild and existing is not None and existing.head == head and existing.day == day:
+    if (
+        not rebuild
+        and existing is not None
+        and existing.head == head
+        and existing.day == day
+        and exists(existing.held_template)
+    ):
         return existing
     return build(name, youths, months, seed, day, head)
 
@@ -135,6 +161,28 @@ def clone(population: Population, name: str) -> None:
     with psycopg.connect(common.admin_dsn(), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {population.template}")
+
+
+def clone_held(population: Population, name: str) -> None:
+    """A fresh copy of the population as it stood at its cutoff, as database `name`."""
+    with psycopg.connect(common.admin_dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {population.held_template}")
+
+
+def events_after_cutoff(population: Population) -> Iterator[Any]:
+    """The simulator's events (SimEvent) that arrive from the cutoff on, in order of arrival: the ones the held
+    copy lacks (the same simulation again; the stream is deterministic for its parameters)."""
+    from services.simulator import Config, Simulation
+
+    config = Config(youths=population.youths, start=population.start, months=population.months, seed=population.seed)
+    cutoff = population.cutoff.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return itertools.dropwhile(lambda e: str(e.body["time"]) < cutoff, Simulation(config).events())
+
+
+def exists(name: str) -> bool:
+    with psycopg.connect(common.admin_dsn(), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
 # -- the metadata -------------------------------------------------------------------------------------------
@@ -210,7 +258,8 @@ def build(name: str, youths: int, months: int, seed: int, day: date, head: str) 
         admin.migrate()
         partners = register_partners()
         load = Loader(partners)
-        simulation = stream_into(load, youths, start, months, seed)
+        cutoff = Population(youths, months, seed, start, day, name, 0, 0.0, 0.0).cutoff
+        simulation = stream_into(load, youths, start, months, seed, cutoff, lambda: hold(building, name, cutoff))
         runner.evaluate_pending(day)  # the batches without signals are only marked evaluated
     handled = load.accepted + load.duplicates + load.rejected
     if handled != simulation.emitted:
@@ -333,8 +382,11 @@ class Streamed:
     kinds: Counter[str]
 
 
-def stream_into(load: Loader, youths: int, start: date, months: int, seed: int) -> Streamed:
-    """The simulator's stream in order of arrival, grouped into batches as `post_population` posts them."""
+def stream_into(
+    load: Loader, youths: int, start: date, months: int, seed: int, cutoff: datetime, at_cutoff: Callable[[], None]
+) -> Streamed:
+    """The simulator's stream in order of arrival, grouped into batches as `post_population` posts them;
+    `at_cutoff` runs once, when everything that arrived before `cutoff` is stored."""
     from services.simulator import Config, Simulation
 
     simulation = Simulation(Config(youths=youths, start=start, months=months, seed=seed))
@@ -347,7 +399,12 @@ def stream_into(load: Loader, youths: int, start: date, months: int, seed: int) 
             load.load(handle, bodies)
         waiting.clear()
 
+    held = cutoff.strftime("%Y-%m-%dT%H:%M:%SZ")
     for event in simulation.events():
+        if held and str(event.body["time"]) >= held:
+            send_all()
+            at_cutoff()
+            held = ""
         waiting.setdefault(event.partner, []).append(event.body)
         pending += 1
         if pending >= BATCH_SIZE:
@@ -357,6 +414,8 @@ def stream_into(load: Loader, youths: int, start: date, months: int, seed: int) 
                 last = time.perf_counter()
                 progress(load, last - began, str(event.body["time"])[:10])
     send_all()
+    if held:
+        at_cutoff()
     wall = time.perf_counter() - began
     progress(load, wall, "the end")
     return Streamed(wall - load.seconds, simulation.emitted, simulation.kinds)
@@ -369,6 +428,21 @@ def progress(load: Loader, wall: float, at: str) -> None:
         f"{handled / max(load.seconds, 1e-9):,.0f} events/s in the intake",
         flush=True,
     )
+
+
+def hold(building: str, name: str, cutoff: datetime) -> None:
+    """The database being built, copied as it is at the cutoff (its outbox evaluated as of that day)."""
+    from services.core.db import dispose_engines
+    from services.signals.evaluation import runner
+
+    runner.evaluate_pending(cutoff.date())
+    dispose_engines()  # CREATE DATABASE ... TEMPLATE needs the source without connections
+    held = name + HELD_SUFFIX
+    with psycopg.connect(common.admin_dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {held} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {held} TEMPLATE {building}")
+    vacuum(held)
+    print(f"  held copy {held}: the events that arrived before {cutoff:%Y-%m-%d}", flush=True)
 
 
 def vacuum(name: str) -> None:
