@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: EUPL-1.2
 """Intake performance goals, each against a baseline measured in the same run on the same machine.
 
-1. Batched intake (batches of 1000 mixed events over HTTP) vs a raw psycopg COPY of the same rows.
+1. Batched intake (batches of 1000 events over HTTP) vs a raw psycopg COPY of the same rows: the simulated
+   partners' next batches into a database holding a simulated population (bench/intake_simulated.py, the
+   goal), then a first load of synthetic events about youths never seen before (bench/intake_events.py).
 2. Single-event POST at fixed concurrency vs a bare FastAPI endpoint doing one INSERT (bench/bare_app.py);
    then our endpoint open-loop at 70% of its peak: p50/p95/p99 latency.
 3. Where the batched path spends its time (phases in-process, cProfile).
 
-    python -m bench.intake            # full run, a few minutes
-    python -m bench.intake --quick    # about one minute
+    python -m bench.intake                    # 20,000 simulated youths, a few minutes (after the population)
+    python -m bench.intake --youths 100000    # the population of 100,000 (built once: about 15 minutes)
+    python -m bench.intake --quick            # fewer batches, shorter runs
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ import httpx
 import psycopg
 from psycopg.types.json import Jsonb
 
-from bench import common
+from bench import common, intake_simulated, population
 from bench.http_load import LatencyResult, closed_loop, open_loop
 from bench.intake_events import (
+    MIX,
     PREFIX,
     BenchYouth,
     EventFactory,
@@ -58,6 +62,7 @@ GOAL_BATCH = 0.40
 GOAL_SINGLE = 0.50
 GOAL_P99_MS = 50.0
 LOAD_FRACTION = 0.70
+PROFILED_BATCHES = 2  # under cProfile
 
 
 @dataclass
@@ -68,16 +73,13 @@ class Setup:
     copy_youths: dict[str, uuid.UUID]  # youth number -> a pre-created youth for the COPY and bare rows
 
 
-def prepare_database(pool: list[BenchYouth]) -> Setup:
-    """Fresh database, migrations, one school+municipality partner with a key, youths for the baselines."""
-    common.recreate_database()
-    common.use_bench_database()
+def prepare_first_load(pool: list[BenchYouth]) -> Setup:
+    """In the bench database: one school+municipality partner of its own with a key, and youths for the
+    baselines (the first-load run's events are about youths no partner posted before)."""
     from services.cli import admin
 
-    admin.migrate()
-    partner_id = admin.add_partner(
-        name="Bench school", roles=["school", "municipality"], oin=OIN, kvk=None, brins=BRINS
-    )
+    # A school (the simulated municipality is the one ketenregisseur): its mix without BRP registrations.
+    partner_id = admin.add_partner(name="Bench school", roles=["school"], oin=OIN, kvk=None, brins=BRINS)
     _key_id, key = admin.create_key(partner_id, ["events:write"], None)
     copy_youths = {youth.number: uuid.uuid4() for youth in pool}
     now = datetime.now(UTC)
@@ -138,36 +140,49 @@ class BatchResult:
     batches: int
 
 
-def run_batched(base_url: str, setup: Setup, pool: list[BenchYouth], batches: int, size: int) -> BatchResult:
-    factory = EventFactory(SOURCE, BRINS, pool, seed=1, prefix="b")
+@dataclass
+class PreparedBatch:
+    key: str  # the posting partner's API key
+    payload: bytes
+    size: int
+    copy_rows: list[tuple[Any, ...]]  # the same rows, for the COPY baseline
+
+
+def first_load_batches(setup: Setup, pool: list[BenchYouth], count: int, size: int) -> list[PreparedBatch]:
+    school_mix = {kind: weight for kind, weight in MIX.items() if kind != "person.registered"}
+    factory = EventFactory(SOURCE, BRINS, pool, seed=1, prefix="b", mix=school_mix)
     pool_index = {youth.number: youth for youth in pool}
-    headers = {"Authorization": f"Bearer {setup.key}", "Content-Type": "application/cloudevents-batch+json"}
-    warmup = 2
+    batches = []
+    for _ in range(count):
+        events = factory.batch(size)
+        batches.append(PreparedBatch(setup.key, body(events), size, copy_rows(events, setup, pool_index)))
+    return batches
+
+
+def run_batched(base_url: str, batches: list[PreparedBatch], warmup: int = 2) -> BatchResult:
     ours: list[float] = []
     copies: list[float] = []
     with httpx.Client(base_url=base_url, timeout=120) as client, psycopg.connect(common.bench_dsn()) as conn:
-        for number in range(warmup + batches):
-            events = factory.batch(size)
-            payload = body(events)
-            rows = copy_rows(events, setup, pool_index)
+        for number, batch in enumerate(batches):
+            headers = {"Authorization": f"Bearer {batch.key}", "Content-Type": "application/cloudevents-batch+json"}
             # Interleaved, so both see the same table size, checkpoints and autovacuum.
             start = time.perf_counter()
-            response = client.post(EVENTS_PATH, content=payload, headers=headers)
+            response = client.post(EVENTS_PATH, content=batch.payload, headers=headers)
             elapsed = time.perf_counter() - start
-            if response.status_code != 202 or response.json()["accepted"] != size:
+            if response.status_code != 202 or response.json()["accepted"] != batch.size:
                 raise RuntimeError(f"batch {number}: {response.status_code} {response.text[:500]}")
-            copy_elapsed = copy_batch(conn, rows)
+            copy_elapsed = copy_batch(conn, batch.copy_rows)
             if number >= warmup:
                 ours.append(elapsed)
                 copies.append(copy_elapsed)
-    total = batches * size
+    total = sum(batch.size for batch in batches[warmup:])
     return BatchResult(
         ours_eps=total / sum(ours),
         copy_eps=total / sum(copies),
         ours_ms=statistics.median(ours) * 1000,
         copy_ms=statistics.median(copies) * 1000,
         events=total,
-        batches=batches,
+        batches=len(batches) - warmup,
     )
 
 
@@ -188,7 +203,7 @@ def _met(ok: bool) -> str:
 def render(
     machine: dict[str, str],
     args: argparse.Namespace,
-    batch: BatchResult,
+    batches: tuple[BatchResult, BatchResult],
     single: tuple[float, int, float, int],
     latency: LatencyResult,
     report: ProfileReport,
@@ -196,14 +211,25 @@ def render(
     checks: list[str],
 ) -> str:
     ours_rps, ours_err, bare_rps, bare_err = single
+    batch, first = batches
     rows = [
         [
-            f"batched intake, events/s ({batch.batches} x {args.events} over HTTP, sequential)",
+            f"batched intake, events/s: the simulated partners' next {batch.batches} batches of {args.events} "
+            "(over HTTP, sequential)",
             f"{batch.ours_eps:,.0f} ({batch.ours_ms:.0f} ms/batch)",
             f"COPY {batch.copy_eps:,.0f} ({batch.copy_ms:.0f} ms/batch)",
             _ratio(batch.ours_eps, batch.copy_eps),
             f">= {GOAL_BATCH:.2f}",
             _met(batch.ours_eps >= GOAL_BATCH * batch.copy_eps),
+        ],
+        [
+            f"batched intake, events/s, first load: {first.batches} batches of {args.events} events about youths "
+            "never posted before (a youth created for almost every event)",
+            f"{first.ours_eps:,.0f} ({first.ours_ms:.0f} ms/batch)",
+            f"COPY {first.copy_eps:,.0f} ({first.copy_ms:.0f} ms/batch)",
+            _ratio(first.ours_eps, first.copy_eps),
+            "",
+            "",
         ],
         [
             f"single-event POST, req/s ({args.concurrency} concurrent, closed loop, {args.peak_seconds:.0f} s)",
@@ -230,11 +256,17 @@ def render(
         f"PostgreSQL {machine['postgres']}. Client, uvicorn (one worker) and Postgres share the machine.",
         f"Command: `python -m bench.intake {' '.join(sys.argv[1:])}`".rstrip(),
         "",
+        f"The database holds a simulated population of {args.youths:,} youths (seed {args.seed}) as it stood "
+        f"{population.HELD_DAYS // 7} weeks before the evaluation date; the batches and the single events are "
+        "what the simulated partners post next, in order of arrival (bench/intake_simulated.py). The goal's row "
+        "is that steady state; the first load (synthetic events, bench/intake_events.py) shows the cost of "
+        "creating a youth per event.",
+        "",
         common.markdown_table(["what", "ours", "baseline (same run)", "ratio", "goal", "met"], rows),
         "",
         *(f"- {check}" for check in checks),
         "",
-        f"## Where the batched path spends its time (in-process, {args.events} events, median of "
+        f"## Where the batched path spends its time (simulated batches in-process, {args.events} events, median of "
         f"{args.profile_batches} batches, {report.statements_per_batch:.0f} SQL statements per batch, the savepoint "
         "and the pipelined writes included)",
         "",
@@ -252,7 +284,7 @@ def render(
         "",
         common.markdown_table(["own ms", "cum ms", "calls", "function"], report.top_services),
         "",
-        f"## The single-event path in-process (median of {args.profile_singles} requests, "
+        f"## The single-event path in-process (simulated events, median of {args.profile_singles} requests, "
         f"{single_report.statements_per_batch:.0f} SQL statements per request as above, plus the key look-up, BEGIN "
         "and COMMIT; "
         "the pool pings only a connection idle for over 5 s or with activity on its socket; the bare endpoint sends "
@@ -266,8 +298,11 @@ def render(
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.intake", description=__doc__.split("\n")[0])
+    parser.add_argument("--youths", type=int, default=20_000, help="simulated youths in the database")
+    parser.add_argument("--seed", type=int, default=2026, help="the simulation's seed")
     parser.add_argument("--events", type=int, default=1000, help="events per batch (at most 1000)")
     parser.add_argument("--batches", type=int, default=30, help="measured batches (after 2 warm-up batches)")
+    parser.add_argument("--first-load-batches", type=int, default=10, help="measured first-load batches")
     parser.add_argument("--seconds", type=float, default=20, help="length of the open-loop latency run")
     parser.add_argument("--peak-seconds", type=float, default=15, help="length of each closed-loop peak run")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients of the peak runs")
@@ -277,7 +312,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="about one minute: fewer batches, shorter runs")
     args = parser.parse_args(argv)
     if args.quick:
-        args.batches, args.seconds, args.peak_seconds, args.rounds = 8, 8, 5, 1
+        args.batches, args.first_load_batches, args.seconds, args.peak_seconds, args.rounds = 8, 4, 8, 5, 1
         args.profile_batches, args.profile_singles = 4, 100
     if not 1 <= args.events <= 1000:
         parser.error("--events must lie between 1 and 1000")
@@ -288,31 +323,48 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.getLogger("services").setLevel(logging.ERROR)  # the development-keys warning
     load_before = os.getloadavg()
+    warmup = 2
+    print(f"the population of {args.youths:,} simulated youths (built once, then reused) ...", flush=True)
+    pop = population.ensure(args.youths, seed=args.seed)
+    print(f"the bench database as at the cutoff {pop.cutoff:%Y-%m-%d} ...", flush=True)
+    sim = intake_simulated.prepare(pop)
+    profiled = 1 + args.profile_batches + PROFILED_BATCHES
+    sim_batches, left = intake_simulated.batches_after_cutoff(pop, args.events, warmup + args.batches + profiled)
+    measured, for_profile = sim_batches[: warmup + args.batches], sim_batches[warmup + args.batches :]
+    known = intake_simulated.youth_ids([e for b in measured for e in b.events])
+    steady = [
+        PreparedBatch(sim.keys[b.partner], body(b.events), len(b.events), intake_simulated.copy_rows(b, sim, known))
+        for b in measured
+    ]
     pool = youth_pool(20_000, seed_base=1)
-    print("preparing the database glansrijk_bench ...", flush=True)
-    setup = prepare_database(pool)
+    first = prepare_first_load(pool)
+    first_batches = first_load_batches(first, pool, warmup + args.first_load_batches, args.events)
     env = {"GLANSRIJK_DATABASE_URL": common.bench_url()}
+    single_partner = intake_simulated.SINGLE_PARTNER
     bare_env = {
         "BENCH_BARE_DATABASE_URL": common.bench_url(),
-        "BENCH_BARE_PARTNER_ID": str(setup.partner_id),
-        "BENCH_BARE_YOUTH_ID": str(next(iter(setup.copy_youths.values()))),
-        "BENCH_BARE_BATCH_ID": str(setup.copy_batch_id),
+        "BENCH_BARE_PARTNER_ID": str(sim.partner_ids[single_partner]),
+        "BENCH_BARE_YOUTH_ID": str(next(iter(known.values()))),
+        "BENCH_BARE_BATCH_ID": str(sim.copy_batch_id),
     }
-    headers = {"Authorization": f"Bearer {setup.key}", "Content-Type": "application/cloudevents+json"}
+    headers = {"Authorization": f"Bearer {sim.keys[single_partner]}", "Content-Type": "application/cloudevents+json"}
     with (
         common.uvicorn_server("intake", "services.app:intake", "/intake/v1/health", env) as ours,
         common.uvicorn_server("bare", "bench.bare_app:create_app", "/health", bare_env) as bare,
     ):
-        print(f"batched: {args.batches} x {args.events} events, ours and COPY interleaved ...", flush=True)
-        batch = run_batched(ours.base_url, setup, pool, args.batches, args.events)
+        print(f"batched, simulated: {args.batches} x {args.events} events, ours and COPY interleaved ...", flush=True)
+        batch = run_batched(ours.base_url, steady, warmup)
         print(f"  ours {batch.ours_eps:,.0f} events/s, COPY {batch.copy_eps:,.0f} events/s", flush=True)
+        print(f"batched, first load: {args.first_load_batches} x {args.events} events ...", flush=True)
+        first_batch = run_batched(ours.base_url, first_batches, warmup)
+        print(f"  ours {first_batch.ours_eps:,.0f} events/s, COPY {first_batch.copy_eps:,.0f} events/s", flush=True)
         print(
             f"single-event peak, {args.concurrency} concurrent, {args.peak_seconds:.0f} s per run, "
             f"{args.rounds} round(s) of bare then ours ...",
             flush=True,
         )
-        ours_bodies = single_bodies(pool, "s", 2)
-        bare_bodies = single_bodies(pool, "bare", 3)
+        ours_bodies = (body(e) for e in intake_simulated.single_events(left, single_partner, "s"))
+        bare_bodies = (body(e) for e in intake_simulated.single_events(left, single_partner, "b"))
         bare_runs: list[tuple[float, int]] = []
         ours_runs: list[tuple[float, int]] = []
         for _ in range(args.rounds):
@@ -332,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"open loop at {rate:,.0f} req/s for {args.seconds:.0f} s ...", flush=True)
         latency = asyncio.run(open_loop(ours.base_url + EVENTS_PATH, headers, ours_bodies, rate, args.seconds))
         print(f"  p50 {latency.p50:.1f} ms, p95 {latency.p95:.1f} ms, p99 {latency.p99:.1f} ms", flush=True)
-    checks = verify(setup, batch)
+    checks = [population.describe(pop), *verify(batch, first_batch)]
     checks.append(floor_line())
     checks.append(
         "peak runs (req/s, ours / bare): "
@@ -341,15 +393,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("profiling the batched and the single-event path in-process ...", flush=True)
     pstats_path = Path(tempfile.gettempdir()) / "glansrijk-bench-intake.pstats"
-    report = profile_batched(setup.partner_id, SOURCE, BRINS, args.events, args.profile_batches, 3, pstats_path, "prof")
-    single_report = profile_batched(setup.partner_id, SOURCE, BRINS, 1, args.profile_singles, 0, None, "prof1")
+    requests = [(sim.partner_ids[b.partner], body(b.events)) for b in for_profile]
+    report = profile_batched(requests, 1, PROFILED_BATCHES, pstats_path)
+    singles = intake_simulated.single_events(left, single_partner, "p")
+    single_requests = [
+        (sim.partner_ids[single_partner], body([next(singles)])) for _ in range(30 + args.profile_singles)
+    ]
+    single_report = profile_batched(single_requests, 30, 0, None)
     load_after = os.getloadavg()
     checks.append(
         f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f} on {os.cpu_count()} cores: "
         "anything else running on the machine shows up here"
     )
     text = render(
-        common.machine(), args, batch, (ours_rps, ours_err, bare_rps, bare_err), latency, report, single_report, checks
+        common.machine(),
+        args,
+        (batch, first_batch),
+        (ours_rps, ours_err, bare_rps, bare_err),
+        latency,
+        report,
+        single_report,
+        checks,
     )
     path = common.write_result("intake", text)
     print()
@@ -361,33 +425,47 @@ def main(argv: list[str] | None = None) -> int:
 def floor_line() -> str:
     """What copying exactly the rows the batched requests wrote costs (bench/intake_floor.py)."""
     with psycopg.connect(common.bench_dsn()) as conn:
-        ids = [r[0] for r in conn.execute("SELECT id FROM event_batches WHERE event_count > 1 ORDER BY id")]
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM event_batches b WHERE event_count > 1"
+                " AND EXISTS (SELECT 1 FROM events e WHERE e.batch_id = b.id AND e.event_id LIKE 'b-%') ORDER BY id"
+            )
+        ]
     floor = measure_floor(ids)
     counts = ", ".join(f"{table} {n:,}" for table, n in floor.rows_per_batch.items() if n)
     return (
-        f"floor: a raw COPY of every row one batched request wrote ({counts}) takes {floor.all_ms:.0f} ms, a raw "
+        f"floor of the first load: a raw COPY of every row one of its batched requests wrote ({counts}) takes "
+        f"{floor.all_ms:.0f} ms, a raw "
         f"COPY of its events alone {floor.events_ms:.0f} ms (median of {floor.batches // 2} each, alternating): "
         f"even with nothing to parse, validate, pseudonymise, look up or merge, the ratio could not exceed "
         f"{floor.ceiling:.2f} on this run"
     )
 
 
-def verify(setup: Setup, batch: BatchResult) -> list[str]:
-    """The batched run stored what it says: events, and one unevaluated outbox row per request."""
+def verify(batch: BatchResult, first: BatchResult) -> list[str]:
+    """The batched runs stored what they say: events, and an outbox row per request awaiting evaluation."""
     with psycopg.connect(common.bench_dsn()) as conn:
-        stored = conn.execute("SELECT count(*) FROM events WHERE event_id LIKE 'b-%'").fetchone()
-        copied = conn.execute("SELECT count(*) FROM events WHERE event_id LIKE 'b-%~copy'").fetchone()
+        simulated = conn.execute(
+            "SELECT count(*) FROM events e JOIN event_batches b ON b.id = e.batch_id"
+            " WHERE e.event_id LIKE 'sim-%' AND e.event_id NOT LIKE '%~copy' AND b.evaluated_at IS NULL"
+        ).fetchone()
+        stored = conn.execute(
+            "SELECT count(*) FROM events WHERE event_id LIKE 'b-%' AND event_id NOT LIKE '%~copy'"
+        ).fetchone()
+        copied = conn.execute("SELECT count(*) FROM events WHERE event_id LIKE '%~copy'").fetchone()
         outbox = conn.execute(
             "SELECT count(*), coalesce(sum(event_count), 0) FROM event_batches WHERE evaluated_at IS NULL"
         ).fetchone()
         youths = conn.execute("SELECT count(*) FROM youths WHERE identifier_ciphertext IS NOT NULL").fetchone()
-    assert stored and copied and outbox and youths
-    ours = stored[0] - copied[0]
+    assert simulated and stored and copied and outbox and youths
     return [
-        f"stored by intake: {ours:,} batched events (incl. 2 warm-up batches), COPY: {copied[0]:,} rows",
+        f"stored by intake: {simulated[0]:,} simulated events (the batches incl. 2 warm-up ones, then the single "
+        f"events), {stored[0]:,} first-load events; COPY: {copied[0]:,} rows "
+        f"({batch.events + first.events:,} measured)",
         f"evaluation queued: {outbox[0]:,} unevaluated outbox rows (event_batches) covering {outbox[1]:,} events "
-        "(batched and single-event requests; no broker: the outbox sweep would send them)",
-        f"youths created by intake (pseudonymised, encrypted identifier): {youths[0]:,}",
+        "(no broker: the outbox sweep would send them)",
+        f"youths in the database with an encrypted identifier (the population's and those created now): {youths[0]:,}",
     ]
 
 

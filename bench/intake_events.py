@@ -65,15 +65,23 @@ def youth_pool(count: int, seed_base: int) -> list[BenchYouth]:
 class EventFactory:
     """Events from one partner's source about a pool of youths; ids are `<prefix>-<n>`, never repeated."""
 
-    def __init__(self, source: str, brins: list[str], youths: list[BenchYouth], seed: int, prefix: str) -> None:
+    def __init__(
+        self,
+        source: str,
+        brins: list[str],
+        youths: list[BenchYouth],
+        seed: int,
+        prefix: str,
+        mix: dict[str, int] = MIX,
+    ) -> None:
         self.source = source
         self.brins = brins
         self.youths = youths
         self.rng = random.Random(seed)
         self.prefix = prefix
         self.counter = 0
-        self.types = list(MIX)
-        self.weights = list(MIX.values())
+        self.types = list(mix)
+        self.weights = list(mix.values())
 
     def _person(self, youth: BenchYouth) -> dict[str, Any]:
         return {youth.kind: youth.number, "birthDate": youth.birth_date, "localId": youth.local_id}

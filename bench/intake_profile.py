@@ -22,8 +22,6 @@ from typing import Any
 
 import psycopg
 
-from bench.intake_events import EventFactory, body, youth_pool
-
 
 @dataclass
 class PhaseTimer:
@@ -180,27 +178,21 @@ class ProfileReport:
 
 
 def profile_batched(
-    partner_id: uuid.UUID,
-    source: str,
-    brins: list[str],
-    size: int,
-    timed: int,
-    profiled: int,
-    pstats_out: Path | None,
-    prefix: str,
+    requests: list[tuple[uuid.UUID, bytes]], warmup: int, profiled: int, pstats_out: Path | None
 ) -> ProfileReport:
-    """Phases of `timed` requests of `size` events (no profiler), then cProfile over `profiled` more."""
+    """Phases of the requests (partner id, body) after the first `warmup` (no profiler), then cProfile over the
+    last `profiled`."""
     from services.core.db import session_factory
     from services.core.repository import load_partner_profile
 
+    partners = {}
     with session_factory()() as session:
-        partner = load_partner_profile(session, partner_id)
-    assert partner is not None
-    factory = EventFactory(source, brins, youth_pool(20_000, seed_base=7), seed=99, prefix=prefix)
-    warmup = 1 if size > 1 else 30
-    bodies = [body(factory.batch(size)) for _ in range(warmup + timed + profiled)]
-    for raw_body in bodies[:warmup]:  # caches, the pool, imports
-        _one_request(partner, raw_body, None)
+        for partner_id in {partner_id for partner_id, _ in requests}:
+            partners[partner_id] = load_partner_profile(session, partner_id)
+    timed = len(requests) - warmup - profiled
+    assert timed > 0 and all(partners.values())
+    for partner_id, raw_body in requests[:warmup]:  # caches, the pool, imports
+        _one_request(partners[partner_id], raw_body, None)
 
     # Counted at psycopg's cursor, so that the pipelined statements (sent past SQLAlchemy) count too.
     statements = [0]
@@ -214,8 +206,8 @@ def profile_batched(
     psycopg.Cursor.execute = counted  # type: ignore[method-assign]
     try:
         with _wrapped(timer):
-            for raw_body in bodies[warmup : warmup + timed]:
-                _one_request(partner, raw_body, timer)
+            for partner_id, raw_body in requests[warmup : warmup + timed]:
+                _one_request(partners[partner_id], raw_body, timer)
                 timer.end_batch()
     finally:
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
@@ -225,8 +217,8 @@ def profile_batched(
     if profiled:
         profiler = cProfile.Profile()
         profiler.enable()
-        for raw_body in bodies[warmup + timed :]:
-            _one_request(partner, raw_body, None)
+        for partner_id, raw_body in requests[warmup + timed :]:
+            _one_request(partners[partner_id], raw_body, None)
         profiler.disable()
         if pstats_out is not None:
             profiler.dump_stats(str(pstats_out))
