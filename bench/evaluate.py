@@ -887,7 +887,7 @@ def main(argv: list[str] | None = None) -> int:
     text = render(
         ours.machine, pop, ours.base, ours.first, ours.second, ours.counts, profiles, checks, args.workers, worker_scans
     )
-    common.publish("evaluate", text)
+    common.publish(f"evaluate-{args.youths}", text)
     return 0
 
 

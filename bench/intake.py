@@ -415,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         single_report,
         checks,
     )
-    path = common.write_result("intake", text)
+    path = common.write_result(f"intake-{args.youths}", text)
     print()
     print(text)
     print(f"written to {path.relative_to(common.ROOT)}; cProfile data in {pstats_path}")

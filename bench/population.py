@@ -62,6 +62,7 @@ HELD_SUFFIX = "_held"
 # The held copy stops this long before D: what arrives after it is what bench/intake.py posts (six weeks give
 # 20,000 youths about 40 full batches of one partner).
 HELD_DAYS = 42
+MONTHS = 12  # a year of history, as the daily re-evaluation goal says
 ENV_KEYS = (
     "GLANSRIJK_DATABASE_URL",
     "GLANSRIJK_REDIS_URL",
@@ -137,7 +138,7 @@ def start_of(day: date, months: int) -> date:
 
 
 def ensure(
-    youths: int, *, months: int = 12, seed: int = 2026, day: date = date(2026, 11, 20), rebuild: bool = False
+    youths: int, *, months: int = MONTHS, seed: int = 2026, day: date = date(2026, 11, 20), rebuild: bool = False
 ) -> Population:
     """The population of these parameters, built only when its template is missing, unfinished or stale."""
     if youths < 1 or months < 1:
@@ -489,7 +490,7 @@ def describe(population: Population) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.population", description=__doc__.split("\n")[0])
     parser.add_argument("--youths", type=int, required=True, help="simulated youths")
-    parser.add_argument("--months", type=int, default=12, help="simulated months before D (default 12)")
+    parser.add_argument("--months", type=int, default=MONTHS, help=f"simulated months before D (default {MONTHS})")
     parser.add_argument("--seed", type=int, default=2026, help="the simulator's seed (default 2026)")
     parser.add_argument("--rebuild", action="store_true", help="build it even when a current one exists")
     args = parser.parse_args(argv)
