@@ -32,7 +32,7 @@ SEED = 2026
 BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "intake": ("bench.intake", ["--quick"]),
     "webhooks": ("bench.webhooks", ["--quick"]),
-    "reporting": ("bench.reporting", ["--quick"]),
+    "reporting": ("bench.reporting", ["--requests", "30"]),
     "evaluate": ("bench.evaluate", []),
     "load": ("bench.load", ["--quick"]),
 }
