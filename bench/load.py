@@ -1,16 +1,29 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""The load test: sustained mixed traffic against the production shape on 127.0.0.1, bounded in time.
+"""The load test: sustained mixed traffic on a simulated population, the production shape on 127.0.0.1, bounded
+in time.
 
-First the single-event intake peak is measured (closed loop, 8 clients, as in bench.intake); then for
-`--seconds` (default 180) an open-loop schedule sends, at the same time:
-- single events at that peak rate (absence weeks of preloaded youths; a share completes 16 hours and raises a
-  signal, so evaluation and webhooks work too);
+The database is a clone of the population of `--youths` simulated youths (bench/population.py, built once and
+reused) as it stood at its cutoff, six weeks before D, scanned on D before the subscription exists
+(bench/stack.py); the processes run with `GLANSRIJK_TODAY` = D. The events posted are what the simulated
+partners register after the cutoff (bench/intake_simulated.py): the first full batches of 100 of one partner
+for the batches, the rest one by one in order of arrival, each by its own partner with its key (when they run
+out they are posted again under new ids, as corrections).
+
+First the single-event intake peak is measured (closed loop, 8 clients, as in bench.intake: the vo school's
+events); then for `--seconds` (default 180) an open-loop schedule sends, at the same time:
+- single events at that peak rate (whatever they raise is evaluated and delivered by webhook);
 - a batch of 100 events every 2 s;
 - signal reads (`GET /signals/v1/signals`, 5 a second);
 - reporting reads (an indicator by district, 1 a second).
 It reports throughput, p50/p95/p99 and errors per kind, the worker's lag (the oldest unevaluated request and the
 oldest due delivery, sampled every 2 s), how long the backlog takes to drain afterwards, and the memory of each
-process after a warm-up and at the end. `python -m bench.load` (about 5 minutes) or `--quick` (about 1).
+process after a warm-up and at the end.
+
+    python -m bench.load                     # 20,000 youths (about 5 minutes after the population)
+    python -m bench.load --youths 100000     # the population of 100,000
+    python -m bench.load --youths 3000 --quick
+
+Figures go to bench/results/load-<youths>-<date>.md.
 """
 
 from __future__ import annotations
@@ -20,9 +33,9 @@ import asyncio
 import itertools
 import os
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,25 +43,19 @@ import httpx
 import orjson
 import psycopg
 
-from bench import common
+from bench import common, intake_simulated, population
 from bench.http_load import closed_loop
-from bench.stack import (
-    TRIGGER_WEEK,
-    Stack,
-    absence_body,
-    bench_stack,
-    drain_outbox,
-    neutral_bodies,
-    preload_youths,
-)
+from bench.stack import SCHOOL, Stack, bench_stack, drain_outbox
 
-TODAY = date(2026, 2, 6)
 DATABASE = "glansrijk_bench_load"
 EVENTS = "/intake/v1/events"
 SINGLE = {"Content-Type": "application/cloudevents+json"}
 BATCH = {"Content-Type": "application/cloudevents-batch+json"}
 REPORT = "/reporting/v1/indicators/neet-rate/observations?period=month&by=district"
-TRIGGER_SHARE = 10  # one single event in this many completes a youth's 16 hours
+BATCH_SIZE = 100
+BATCHES_PER_SECOND = 0.5
+WARM_UP_SECONDS = 20.0
+PEAK_SECONDS = 5.0
 
 
 @dataclass
@@ -111,37 +118,66 @@ def lag(stack: Stack) -> tuple[float, float]:
     return (float(row[0] or 0), float(row[1] or 0)) if row else (0.0, 0.0)
 
 
-def single_bodies(stack: Stack) -> Iterator[bytes]:
-    """Mostly events that raise nothing; one in TRIGGER_SHARE completes a preloaded youth's 16 hours."""
-    neutral = neutral_bodies(stack)
-    for serial in itertools.count():
-        if serial % TRIGGER_SHARE == 0 and serial // TRIGGER_SHARE < len(stack.youths):
-            index = serial // TRIGGER_SHARE
-            yield orjson.dumps(absence_body(stack, stack.youths[index], TRIGGER_WEEK, 4, f"load-trigger-{index}"))
-        else:
-            yield next(neutral)
+class Traffic:
+    """The simulated partners' events after the cutoff, ready to post: full batches of one partner, and the rest
+    one by one (partner, body) in order of arrival. Each runs out into a new round of the same events under
+    new ids (`-r<round>`): the same facts again, as a correction."""
+
+    def __init__(self, pop: population.Population, batches: int) -> None:
+        full, left = intake_simulated.batches_after_cutoff(pop, BATCH_SIZE, batches)
+        self.batches = [(b.partner, orjson.dumps(b.events)) for b in full]
+        self.singles = [(e.partner, orjson.dumps(e.body)) for e in left]
+        self.events = sum(len(b.events) for b in full) + len(left)
+        self.kinds = Counter(str(e.body["type"]).removeprefix("nl.glansrijk.") for e in left)
+        self.posted_singles = self.posted_batches = 0
+        self._singles = self._cycle(self.singles, "posted_singles")
+        self._batches = self._cycle(self.batches, "posted_batches")
+        self._back: deque[tuple[str, bytes]] = deque()
+
+    def _cycle(self, items: list[tuple[str, bytes]], counter: str) -> Iterator[tuple[str, bytes]]:
+        for round_ in itertools.count():
+            for partner, body in items:
+                setattr(self, counter, getattr(self, counter) + 1)
+                # Every id is "sim-<seed>-...": the only `"id":"sim-` in a body (the others are `...Id`).
+                yield partner, body if round_ == 0 else body.replace(b'"id":"sim-', b'"id":"r%d-sim-' % round_)
+
+    def single(self) -> tuple[str, bytes]:
+        return self._back.popleft() if self._back else next(self._singles)
+
+    def batch(self) -> tuple[str, bytes]:
+        return next(self._batches)
+
+    def of(self, partner: str) -> Iterator[bytes]:
+        """One partner's single events (for the peak, posted with one key), taken from the shared stream: the
+        others' met on the way are kept, in order, for `single`."""
+        while True:
+            handle, body = next(self._singles)
+            if handle == partner:
+                yield body
+            else:
+                self._back.append((handle, body))
+
+    @property
+    def cycled(self) -> bool:
+        return self.posted_singles > len(self.singles) or self.posted_batches > len(self.batches)
 
 
 IN_FLIGHT = 48  # per kind: httpx's async pool slows down badly with many queued requests
 
 
-async def mixed(stack: Stack, rate: float, seconds: float, lags: list[tuple[float, float, float]]) -> list[Kind]:
+async def mixed(
+    stack: Stack, traffic: Traffic, rate: float, seconds: float, lags: list[tuple[float, float, float]]
+) -> list[Kind]:
     """The open-loop schedule: every request is due at its time whatever the answers before it did, and its
     latency counts from that time (a request that waits for a free connection is late, not excused)."""
-    school = stack.headers("school")
-    singles = single_bodies(stack)
-    batches = (orjson.dumps([orjson.loads(next(singles)) for _ in range(100)]) for _ in itertools.count())
+
+    def post(taken: tuple[str, bytes], kind: dict[str, str]) -> dict[str, Any]:
+        partner, body = taken
+        return {"method": "POST", "url": EVENTS, "content": body, "headers": {**stack.headers(partner), **kind}}
+
     plan: list[tuple[Kind, float, Callable[[], dict[str, Any]]]] = [
-        (
-            Kind("single event"),
-            rate,
-            lambda: {"method": "POST", "url": EVENTS, "content": next(singles), "headers": {**school, **SINGLE}},
-        ),
-        (
-            Kind("batch of 100"),
-            0.5,
-            lambda: {"method": "POST", "url": EVENTS, "content": next(batches), "headers": {**school, **BATCH}},
-        ),
+        (Kind("single event"), rate, lambda: post(traffic.single(), SINGLE)),
+        (Kind(f"batch of {BATCH_SIZE}"), BATCHES_PER_SECOND, lambda: post(traffic.batch(), BATCH)),
         (
             Kind("signal list"),
             5.0,
@@ -196,6 +232,8 @@ def render(machine: dict[str, str], args: argparse.Namespace, result: dict[str, 
     header = ["kind", "sent", "sent per second", "answered per second", "p50 ms", "p95 ms", "p99 ms", "errors"]
     rows = [kind.row(args.seconds) for kind in result["kinds"]]
     lags = result["lags"]
+    pop: population.Population = result["population"]
+    traffic: Traffic = result["traffic"]
     memory_rows = [
         [
             name,
@@ -207,27 +245,43 @@ def render(machine: dict[str, str], args: argparse.Namespace, result: dict[str, 
     ]
     worst_evaluation = max(sample[1] for sample in lags)
     worst_delivery = max(sample[2] for sample in lags)
+    command = f"python -m bench.load --youths {args.youths} --seed {args.seed}{' --quick' if args.quick else ''}"
+    kinds = ", ".join(f"{kind} {count:,}" for kind, count in traffic.kinds.most_common())
+    again = (
+        "they ran out, and were posted again under new ids (the same facts, as corrections)"
+        if traffic.cycled
+        else "none was posted twice"
+    )
     lines = [
-        f"# Load test, {machine['date']}",
+        f"# Load test, {pop.youths:,} simulated youths, {machine['date']}",
         "",
         f"Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['os']}, Python {machine['python']}, "
         f"PostgreSQL {machine['postgres']}.",
         "Client, API, worker (2 processes), beat, Redis, sink and Postgres share it. Latency counts from the time "
         "a request was due on the schedule, so time spent waiting behind earlier requests is included.",
-        f"Command: `python -m bench.load{' --quick' if args.quick else ''}`; {args.seconds:.0f} s of mixed traffic, "
-        f"single events at the peak measured first ({result['peak']:,.0f} req/s, 8 clients, closed loop).",
+        f"Command: `{command}`; {args.seconds:.0f} s of mixed traffic, single events at the peak measured first "
+        f"({result['peak']:,.0f} req/s, 8 clients, closed loop, the vo school's events).",
+        "",
+        f"Data: the simulated population of {pop.youths:,} youths (seed {pop.seed}, {pop.months} months "
+        f"{pop.start} .. {pop.day}, loaded through the intake: {population.describe(pop)}), cloned as it stood "
+        f"at its cutoff {pop.cutoff:%Y-%m-%d}; its daily scan on D = {pop.day} raised {result['scan_raised']:,} "
+        f"signals in {result['scan_seconds']:.1f} s before the subscription existed; `GLANSRIJK_TODAY` = D. "
+        f"Posted: the partners' {traffic.events:,} simulated events after the cutoff, {len(traffic.batches):,} "
+        f"full batches of {BATCH_SIZE} of one partner and {len(traffic.singles):,} single events ({kinds}), each "
+        f"by its own partner; {traffic.posted_singles:,} single events and {traffic.posted_batches:,} batches "
+        f"posted in all (peak, warm-up, run): {again}.",
         "",
         common.markdown_table(header, rows),
         "",
         "- worker lag during the run (oldest unevaluated request / oldest due delivery), sampled every 2 s: "
         f"max {worst_evaluation:,.1f} s / {worst_delivery:,.1f} s, at the end {lags[-1][1]:,.1f} s / "
         f"{lags[-1][2]:,.1f} s; the backlog drained {result['drain']:,.1f} s after the load stopped",
-        f"- signals raised: {result['signals']:,}; deliveries succeeded: {result['delivered']:,} of "
-        f"{result['deliveries']:,}",
+        f"- signals raised by the events (peak, warm-up and run): {result['signals']:,}; deliveries succeeded: "
+        f"{result['delivered']:,} of {result['deliveries']:,}",
         f"- load average (1 min) before {args.load_before:.2f}, after {os.getloadavg()[0]:.2f} "
         f"on {os.cpu_count()} cores",
         "",
-        "Memory (resident, MiB; a worker counts its pool) after a 20 s warm-up and at the end:",
+        f"Memory (resident, MiB; a worker counts its pool) after a {WARM_UP_SECONDS:.0f} s warm-up and at the end:",
         "",
         common.markdown_table(["process", "after warm-up", "at the end", "change"], memory_rows),
         "",
@@ -237,32 +291,41 @@ def render(machine: dict[str, str], args: argparse.Namespace, result: dict[str, 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=180.0, help="length of the mixed traffic")
-    parser.add_argument("--youths", type=int, default=3000, help="youths preloaded")
-    parser.add_argument("--quick", action="store_true", help="30 s, 1,000 youths")
+    parser.add_argument(
+        "--youths", type=int, default=20_000, help="simulated youths of the population (default 20,000)"
+    )
+    parser.add_argument("--seed", type=int, default=2026, help="the simulator's seed (default 2026)")
+    parser.add_argument("--rebuild-population", action="store_true", help="build the population even when current")
+    parser.add_argument("--seconds", type=float, default=180.0, help="length of the mixed traffic (default 180)")
+    parser.add_argument("--quick", action="store_true", help="30 s of mixed traffic; the same population")
     args = parser.parse_args(argv)
     if args.quick:
-        args.seconds, args.youths = 30.0, 1000
+        args.seconds = 30.0
     args.load_before = os.getloadavg()[0]
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    with bench_stack(TODAY, DATABASE, beat=True) as stack:
-        print(f"preloading {args.youths:,} youths ...", flush=True)
-        preload_youths(stack, args.youths)
-        url, headers = stack.api_url + EVENTS, {**stack.headers("school"), **SINGLE}
-        peak, _ = asyncio.run(closed_loop(url, headers, neutral_bodies(stack), 8, 5.0))
+    print(f"the population of {args.youths:,} simulated youths (built once, then reused) ...", flush=True)
+    pop = population.ensure(args.youths, seed=args.seed, rebuild=args.rebuild_population)
+    print(f"  {pop.template}: {population.describe(pop)}", flush=True)
+    batches = int(BATCHES_PER_SECOND * (WARM_UP_SECONDS + args.seconds)) + 1
+    print(f"the partners' events after the cutoff ({batches} batches of {BATCH_SIZE}, the rest single) ...", flush=True)
+    traffic = Traffic(pop, batches)
+    print(f"  {traffic.events:,} events: {len(traffic.singles):,} single", flush=True)
+    with bench_stack(pop, DATABASE, held=True, beat=True) as stack:
+        url, headers = stack.api_url + EVENTS, {**stack.headers(SCHOOL), **SINGLE}
+        peak, _ = asyncio.run(closed_loop(url, headers, traffic.of(SCHOOL), 8, PEAK_SECONDS))
         drain_outbox(stack)
-        print(f"single-event peak {peak:,.0f} req/s; warming up 20 s at that rate ...", flush=True)
+        print(f"single-event peak {peak:,.0f} req/s; warming up {WARM_UP_SECONDS:.0f} s at that rate ...", flush=True)
         warm: list[tuple[float, float, float]] = []
-        asyncio.run(mixed(stack, peak, 20.0, warm))
+        asyncio.run(mixed(stack, traffic, peak, WARM_UP_SECONDS, warm))
         drain_outbox(stack)
         memory_before = memory(stack)
         print(f"mixed traffic for {args.seconds:.0f} s ...", flush=True)
         lags: list[tuple[float, float, float]] = []
-        kinds = asyncio.run(mixed(stack, peak, args.seconds, lags))
+        kinds = asyncio.run(mixed(stack, traffic, peak, args.seconds, lags))
         stopped = time.monotonic()
         drain_outbox(stack)
         drained = time.monotonic() - stopped
@@ -274,19 +337,24 @@ def main(argv: list[str] | None = None) -> int:
                 " (SELECT count(*) FROM deliveries WHERE status = 'succeeded')"
             ).fetchone()
         machine = common.machine(stack.database)
+        scanned = (stack.scan_seconds, stack.scan_raised)
     result = {
+        "population": pop,
+        "traffic": traffic,
+        "scan_seconds": scanned[0],
+        "scan_raised": scanned[1],
         "peak": peak,
         "kinds": kinds,
         "lags": lags,
         "drain": drained,
         "memory_before": memory_before,
         "memory_after": memory_after,
-        "signals": counts[0] if counts else 0,
+        "signals": counts[0] - scanned[1] if counts else 0,
         "deliveries": counts[1] if counts else 0,
         "delivered": counts[2] if counts else 0,
     }
     text = render(machine, args, result)
-    common.publish("load", text)
+    common.publish(f"load-{pop.youths}", text)
     return 0
 
 
