@@ -60,7 +60,7 @@ REJECTION_EXAMPLES = 20
 BUILD_SUFFIX = "_build"
 HELD_SUFFIX = "_held"
 # The held copy stops this long before D: what arrives after it is what bench/intake.py posts (six weeks give
-# 20,000 youths about 40 full batches of one partner).
+# 20,000 youths 38 full batches of 1000 of one partner: bench/intake.py takes 35).
 HELD_DAYS = 42
 MONTHS = 12  # a year of history, as the daily re-evaluation goal says
 ENV_KEYS = (
