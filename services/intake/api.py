@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from services.core.dependencies import DbSession
 from services.core.http import ServiceApi, health_router
 from services.core.settings import get_settings
-from services.intake import service
+from services.intake import lookahead, service
 from services.intake.dependencies import EventWriter, LimitedBody
 from services.intake.envelope import BATCH, BINARY, STRUCTURED, authority_problem, read_events, validate_events
 from services.intake.schemas import IntakeResultRead
@@ -71,8 +71,9 @@ def post_events(request: Request, session: DbSession, caller: EventWriter, body:
     forbidden = authority_problem(raw.events, caller.partner)
     if forbidden is not None:
         raise forbidden
-    events = validate_events(raw)
-    result = service.accept_events(session, caller.partner_id, events)
+    with lookahead.looked_up_meanwhile(session, raw.events) as ahead:
+        events = validate_events(raw)
+    result = service.accept_events(session, caller.partner_id, events, ahead=ahead)
     response = Response(result_body(result), status_code=202, media_type="application/json")
     session.commit()
     return response

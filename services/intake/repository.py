@@ -133,7 +133,7 @@ def existing_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tu
 # steps by 1000 (migration 0010, ADR 0031), the most events a request holds: one nextval is a block no other
 # session gets, where a nextval per event cost about a tenth of the look-up. A database whose sequence steps by
 # less (made without the migrations) gets a nextval per number, as one array.
-_FIND_STORED = text(
+FIND_STORED = text(
     """
     SELECT i.source, i.id, NULL::uuid, NULL::bigint[]
     FROM json_to_recordset(CAST(:pairs AS json)) AS i(source text, id text)
@@ -152,24 +152,36 @@ _FIND_STORED = text(
 )
 
 
+Found = tuple[set[tuple[str, str]], dict[bytes, uuid.UUID], list[int]]  # pairs stored, youths, reserved seqs
+
+
 def find_stored(
     session: Session, pairs: Iterable[tuple[str, str]], pseudonyms: Iterable[bytes], reserve: int = 0
-) -> tuple[set[tuple[str, str]], dict[bytes, uuid.UUID], list[int]]:
+) -> Found:
     """The (source, id) pairs among `pairs` stored already, the ids of the youths among `pseudonyms`, and
     `reserve` event sequence numbers drawn for the caller (Postgres only: none on SQLite)."""
     if not _postgres(session):
         return existing_pairs(session, pairs), find_youths(session, pseudonyms), []
-    params = {
+    return found_rows(session.execute(FIND_STORED, find_stored_values(pairs, pseudonyms, reserve)).all(), reserve)
+
+
+def find_stored_values(pairs: Iterable[tuple[str, str]], pseudonyms: Iterable[bytes], reserve: int) -> dict[str, Any]:
+    """The parameters of FIND_STORED (also sent in a pipeline: repository_pipeline.find_stored_meanwhile)."""
+    return {
         "pairs": as_json([{"source": source, "id": event_id} for source, event_id in pairs]),
         "pseudonyms": orjson.dumps([p.hex() for p in pseudonyms]).decode(),
         "reserve": reserve,
     }
+
+
+def found_rows(rows: Iterable[Any], reserve: int) -> Found:
+    """FIND_STORED's rows read as `find_stored` returns them."""
     found: set[tuple[str, str]] = set()
     youths: dict[bytes, uuid.UUID] = {}
     seqs: list[int] = []
-    for source, key, youth_id, reserved in session.execute(_FIND_STORED, params).all():
+    for source, key, youth_id, reserved in rows:
         if reserved is not None:
-            # One number stands for the block it starts (see _FIND_STORED).
+            # One number stands for the block it starts (see FIND_STORED).
             seqs = list(range(reserved[0], reserved[0] + reserve)) if len(reserved) == 1 else reserved
         elif source is None:
             youths[bytes.fromhex(key)] = youth_id

@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
+from services.intake import repository
 from services.intake.projection import ProjectionRows
 from services.intake.repository_projection import as_json, projection_writes, statement_of
 
@@ -72,6 +73,15 @@ _COMPILED: dict[Any, Any] = {}
 _LIBPQ_PIPELINES = psycopg.Pipeline.is_supported()
 
 
+def _send(dialect: Any, connection: psycopg.Connection[Any], statement: Any, values: dict[str, Any]) -> Any:
+    compiled = _COMPILED.get(statement)
+    if compiled is None:
+        compiled = _COMPILED[statement] = statement.compile(dialect=dialect)
+    cursor = connection.cursor()
+    cursor.execute(str(compiled), compiled.construct_params(values))
+    return cursor
+
+
 def supported(session: Session) -> bool:
     return _LIBPQ_PIPELINES and session.get_bind().dialect.name == "postgresql"
 
@@ -91,12 +101,7 @@ class PipelinedWrites:
         self.batch_id: int | None = None
 
     def _send(self, statement: Any, values: dict[str, Any]) -> psycopg.Cursor[Any]:
-        compiled = _COMPILED.get(statement)
-        if compiled is None:
-            compiled = _COMPILED[statement] = statement.compile(dialect=self._dialect)
-        cursor = self._connection.cursor()
-        cursor.execute(str(compiled), compiled.construct_params(values))
-        return cursor
+        return _send(self._dialect, self._connection, statement, values)
 
     def insert_youths(self, rows: Sequence[dict[str, Any]]) -> None:
         """New youths, each with its id (`rows`: id, pseudonym, identifier_kind, identifier_ciphertext,
@@ -132,6 +137,31 @@ class PipelinedWrites:
         self.batch_id, flagged = row
         if flagged:
             raise LostRace
+
+
+class Lookup:
+    """What `find_stored_meanwhile` found: `found` is set once its block is over."""
+
+    found: repository.Found | None = None
+
+
+@contextmanager
+def find_stored_meanwhile(
+    session: Session, pairs: Collection[tuple[str, str]], pseudonyms: Collection[bytes], reserve: int
+) -> Iterator[Lookup]:
+    """`repository.find_stored`, sent before the block and read after it: Postgres looks up while the block
+    runs (the request's validation, about as long as the look-up on a batch of 1000 events)."""
+    connection = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
+    lookup = Lookup()
+    values = repository.find_stored_values(pairs, pseudonyms, reserve)
+    try:
+        with connection.pipeline():
+            cursor = _send(session.get_bind().dialect, connection, repository.FIND_STORED, values)
+            yield lookup
+            rows = cursor.fetchall()
+    except psycopg.Error as exc:
+        raise _translated(session, exc) from exc
+    lookup.found = repository.found_rows(rows, reserve)
 
 
 @contextmanager

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from services.core.clock import utcnow
 from services.core.dispatch import SMALL_REQUEST_EVENTS, enqueue_after_commit
-from services.core.identity import encrypt, pseudonymise
+from services.core.identity import IdentifierKind, encrypt, pseudonymise
 from services.intake import repository, repository_pipeline, repository_projection
 from services.intake.envelope import ValidEvent
+from services.intake.lookahead import Lookahead
 from services.intake.projection import StoredEvent, project
 
 EVALUATE_BATCH_TASK = "signals.evaluate_batch"
@@ -53,9 +54,11 @@ def _identifier(event: ValidEvent) -> tuple[Literal["bsn", "onderwijsnummer"], s
 Identified = tuple[bytes, tuple[Literal["bsn", "onderwijsnummer"], str]]  # (pseudonym, (kind, identifier))
 
 
-def _identify(event: ValidEvent) -> Identified:
+def _identify(event: ValidEvent, known: dict[tuple[IdentifierKind, str], bytes]) -> Identified:
+    """The event's pseudonym (from `known`, the look-ahead's, when it holds it) and identifier."""
     kind, value = _identifier(event)
-    return pseudonymise(kind, value), (kind, value)
+    pseudonym = known.get((kind, value))
+    return pseudonym if pseudonym is not None else pseudonymise(kind, value), (kind, value)
 
 
 def resolve_youths(
@@ -93,26 +96,33 @@ def _stored_data(event: ValidEvent) -> dict[str, Any]:
 
 
 def accept_events(
-    session: Session, partner_id: uuid.UUID, events: list[ValidEvent], *, raise_signals: bool = True
+    session: Session,
+    partner_id: uuid.UUID,
+    events: list[ValidEvent],
+    *,
+    raise_signals: bool = True,
+    ahead: Lookahead | None = None,
 ) -> AcceptResult:
+    """Store `events` (valid, one partner's) and their state; `ahead`: the look-up sent before validation
+    (services.intake.lookahead), used when it covers them."""
     if not events:
         return AcceptResult([], None)
     now = utcnow()
     first_index: dict[tuple[str, str], int] = {}
     for position, event in enumerate(events):
         first_index.setdefault((event.source, event.id), position)
-    identified = {position: _identify(events[position]) for position in first_index.values()}
+    known_pseudonyms = ahead.pseudonyms if ahead is not None else {}
+    identified = {position: _identify(events[position], known_pseudonyms) for position in first_index.values()}
     # Retractions (rare) take the sequential way: they flag and replay what is stored already.
     pipelined = repository_pipeline.supported(session) and all(e.type != RETRACTION for e in events)
     # One look-up for both: the pairs stored before, and the youths that exist. A pair stored before stores
     # nothing: no youth, no outbox row, no local id. (A concurrent request storing the same pair first is still
     # caught: by the pipelined insert's unique key, then the sequential insert's ON CONFLICT.) The sequence
     # numbers reserved for the pipeline cover pairs that turn out stored too: a gap in `seq` is harmless.
-    known, youths, seqs = repository.find_stored(
-        session,
-        first_index,
-        {pseudonym for pseudonym, _ in identified.values()},
-        reserve=len(first_index) if pipelined else 0,
+    pseudonyms = {pseudonym for pseudonym, _ in identified.values()}
+    answer = ahead.answer(set(first_index), pseudonyms) if ahead is not None else None
+    known, youths, seqs = answer or repository.find_stored(
+        session, first_index, pseudonyms, reserve=len(first_index) if pipelined else 0
     )
     fresh = {key: position for key, position in first_index.items() if key not in known}
     if not fresh:

@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Batches large enough for the look-ahead (services/intake/lookahead.py: the duplicate and youth look-up sent
+before validation): the same answers and the same stored rows as the look-up after validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.intake.lookahead import LOOKAHEAD_MIN_EVENTS
+from tests.factories import bsn, post
+from tests.intake.support import Partners, count, rows
+from tests.intake.test_concurrency import _absence
+
+SIZE = LOOKAHEAD_MIN_EVENTS + 10
+
+
+def _statuses(response: Any) -> list[str]:
+    return [r["status"] for r in response.json()["results"]]
+
+
+def test_a_large_batch_with_known_and_new_youths_and_duplicates(client: Any, partners: Partners) -> None:
+    numbers = [bsn() for _ in range(SIZE)]
+    first = [_absence(partners, n, f"la-{i}") for i, n in enumerate(numbers[: SIZE // 2])]
+    assert post(client, partners.school, first).status_code == 202
+    youths_before = count("youths")
+    # Half stored before (duplicates), a quarter new events about known youths, a quarter about new youths,
+    # and one pair twice in the request.
+    again = first[: SIZE // 4]
+    known = [_absence(partners, n, f"la-known-{i}") for i, n in enumerate(numbers[SIZE // 4 : SIZE // 2])]
+    new = [_absence(partners, n, f"la-new-{i}") for i, n in enumerate(numbers[SIZE // 2 :])]
+    body = again + known + new + [new[0]]
+    response = post(client, partners.school, body)
+    assert response.status_code == 202
+    statuses = _statuses(response)
+    assert statuses == ["duplicate"] * len(again) + ["accepted"] * (len(known) + len(new)) + ["duplicate"]
+    assert count("youths") == youths_before + len(new)
+    stored = [row["event_id"] for row in rows("events")]
+    assert len(stored) == len(set(stored)) == len(first) + len(known) + len(new)
+
+
+def test_an_invalid_large_batch_stores_nothing_and_the_next_one_is_stored(client: Any, partners: Partners) -> None:
+    body = [_absence(partners, bsn(), f"bad-{i}") for i in range(SIZE)]
+    body[-1]["data"]["weekStart"] = "2026-01-20"  # a Tuesday
+    response = post(client, partners.school, body)
+    assert response.status_code == 400
+    assert "/data/weekStart" in response.text
+    assert count("events") == 0 and count("youths") == 0
+    body[-1]["data"]["weekStart"] = "2026-01-12"
+    assert post(client, partners.school, body).status_code == 202
+    assert count("events") == SIZE
+
+
+def test_a_large_batch_identified_by_onderwijsnummer(client: Any, partners: Partners) -> None:
+    numbers = [bsn() for _ in range(SIZE)]  # nine digits passing the elfproef: valid onderwijsnummers too
+    body = [_absence(partners, n, f"onr-{i}") for i, n in enumerate(numbers)]
+    for event in body:
+        event["data"]["person"] = {"onderwijsnummer": event["data"]["person"]["bsn"]}
+    assert post(client, partners.school, body).status_code == 202
+    again = post(client, partners.school, body)
+    assert _statuses(again) == ["duplicate"] * SIZE
+    assert count("youths") == SIZE
