@@ -60,7 +60,8 @@ class PhaseTimer:
 SUB_PHASES: list[tuple[str, str, str]] = [
     ("  pseudonymise (HMAC)", "services.intake.service", "pseudonymise"),
     (
-        "  find_stored (duplicates, known youths, reserved sequence numbers; one SELECT)",
+        "  find_stored (duplicates, known youths, reserved sequence numbers; one SELECT; not called when the "
+        "look-ahead answered)",
         "services.intake.repository",
         "find_stored",
     ),
@@ -110,7 +111,7 @@ def _wrapped(timer: PhaseTimer) -> Iterator[None]:
 
 def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> None:
     from services.core.db import session_factory
-    from services.intake import api, envelope, service
+    from services.intake import api, envelope, lookahead, service
 
     @contextmanager
     def phase(name: str) -> Iterator[None]:
@@ -120,16 +121,18 @@ def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> Non
             with timer.phase(name):
                 yield
 
-    with phase("1 read_events (parse + per-event size check)"):
-        raw = envelope.read_events(envelope.BATCH, raw_body, {}, 1000, 64 * 1024)
-    with phase("2 authority_problem"):
-        assert envelope.authority_problem(raw.events, partner) is None
-    with phase("3 validate_events (envelope + pydantic)"):
-        events = envelope.validate_events(raw)
     session = session_factory()()
     try:
+        with phase("1 read_events (parse + per-event size check)"):
+            raw = envelope.read_events(envelope.BATCH, raw_body, {}, 1000, 64 * 1024)
+        with phase("2 authority_problem"):
+            assert envelope.authority_problem(raw.events, partner) is None
+        # As the endpoint does: the look-up is sent first and runs while the events are validated.
+        validating = "3 validate_events (envelope + pydantic; on a batch the look-up runs meanwhile)"
+        with phase(validating), lookahead.looked_up_meanwhile(session, raw.events) as ahead:
+            events = envelope.validate_events(raw)
         with phase("4 accept_events"):
-            result = service.accept_events(session, partner.id, events)
+            result = service.accept_events(session, partner.id, events, ahead=ahead)
         with phase("5 commit"):
             session.commit()
     finally:
