@@ -64,15 +64,21 @@ def result_path(name: str, youths: int) -> Path:
     return common.RESULTS / f"{name}-{youths}-{date.today().isoformat()}.md"
 
 
-def build_populations(sizes: list[int]) -> list[str]:
+def build_populations(sizes: list[int]) -> None:
     """Each size's population, built now when missing (its own process, so no engine outlives it)."""
-    lines = []
     for youths in sizes:
         print(f"== population of {youths:,} youths", flush=True)
         command = [sys.executable, "-m", "bench.population", "--youths", str(youths), "--seed", str(SEED)]
         subprocess.run(command, cwd=common.ROOT, check=True)
+
+
+def describe_populations(sizes: list[int]) -> list[str]:
+    lines = []
+    for youths in sizes:
         pop = population.stored(population.template_name(youths, population.MONTHS, SEED))
-        assert pop is not None, f"the population of {youths} youths was not built"
+        if pop is None:
+            lines.append(f"- {youths:,} youths: not built")
+            continue
         rows = ", ".join(f"{table} {count:,}" for table, count in pop.rows.items() if count > 100)
         lines.append(
             f"- {youths:,} youths, {pop.start} to {pop.day} (D), built {pop.built_at}: {population.describe(pop)}; "
@@ -135,11 +141,12 @@ def gather(outcomes: list[Outcome], populations: list[str], command: str) -> str
     today = date.today().isoformat()
     machine = common.machine("postgres")
     took = sum(o.seconds for o in outcomes)
+    duration = f"; the benchmarks took {took / 60:,.0f} minutes" if took else ""
     parts = [
         f"# Benchmark results, {today}",
         "",
         f"`{command}` on {machine['nproc']} cores ({machine['cpu']}), {machine['os']}, Python "
-        f"{machine['python']}, PostgreSQL {machine['postgres']}; the benchmarks took {took / 60:,.0f} minutes. "
+        f"{machine['python']}, PostgreSQL {machine['postgres']}{duration}. "
         "Every benchmark ran on a simulated population (services/simulator, seed "
         f"{SEED}: youths 12 to 26 with a year of events, loaded through the real intake by bench/population.py); "
         "every ratio is against a baseline measured in the same run, on the same machine.",
@@ -155,8 +162,7 @@ def gather(outcomes: list[Outcome], populations: list[str], command: str) -> str
         "and what else ran on the machine (its load average before and after).",
         "",
     ]
-    if populations:
-        parts += ["## The populations", "", *populations, ""]
+    parts += ["## The populations", "", *populations, ""]
     return "\n".join(parts)
 
 
@@ -183,11 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.youths.split(",") if s]
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.gather:
-        outcomes, populations = today_outcomes(names, sizes), []
+        outcomes = today_outcomes(names, sizes)
     else:
-        populations = build_populations(sizes)
+        build_populations(sizes)
         outcomes = run(names, sizes, args.quick)
-    text = gather(outcomes, populations, command.strip())
+    text = gather(outcomes, describe_populations(sizes), command.strip())
     path = common.ROOT / "bench" / "RESULTS.md"
     path.write_text(text)
     print(f"written to {path.relative_to(common.ROOT)}")
