@@ -149,7 +149,12 @@ def gather(outcomes: list[Outcome], populations: list[str], command: str) -> str
         f"{machine['python']}, PostgreSQL {machine['postgres']}{duration}. "
         "Every benchmark ran on a simulated population (services/simulator, seed "
         f"{SEED}: youths 12 to 26 with a year of events, loaded through the real intake by bench/population.py); "
-        "every ratio is against a baseline measured in the same run, on the same machine.",
+        "every ratio is against a baseline measured in the same run, on the same machine."
+        + (
+            " Gathered from today's result files (linked below); each names the command that produced it."
+            if "--gather" in command
+            else ""
+        ),
         "",
         "The goals:",
         "",
