@@ -9,7 +9,7 @@ whose goal table (the rows with a goal and a "met" column) RESULTS.md gathers. `
 `--only intake,webhooks` runs a few; `--youths 20000` one size; `--gather` only rewrites RESULTS.md from
 today's result files.
 
-    python -m bench                    # both sizes, every benchmark: about two hours on 2 cores
+    python -m bench                    # both sizes, every benchmark: about 50 minutes on 2 cores (+20 to build)
     python -m bench --youths 20000     # one size
 """
 
