@@ -12,16 +12,15 @@ invalid answers 400 as before; its look-up only drew sequence numbers (a gap) in
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from services.core.identity import IdentifierKind, pseudonymise
-from services.intake import repository_pipeline
+from services.intake import repository, repository_pipeline
 
 # Below this many events the validation is too short to hide the look-up behind, and the extra pipeline costs.
 LOOKAHEAD_MIN_EVENTS = 50
@@ -32,18 +31,14 @@ IDENTIFIERS: tuple[IdentifierKind, ...] = ("bsn", "onderwijsnummer")  # the BSN 
 class Lookahead:
     pairs: set[tuple[str, str]]
     pseudonyms: dict[tuple[IdentifierKind, str], bytes]  # (kind, identifier) -> pseudonym
-    reserved: int
-    found: tuple[set[tuple[str, str]], dict[bytes, uuid.UUID], list[int]] | None = field(default=None)
+    lookup: repository_pipeline.Lookup  # answered once the validation is over
 
-    def answer(
-        self, pairs: set[tuple[str, str]], pseudonyms: set[bytes]
-    ) -> tuple[set[tuple[str, str]], dict[bytes, uuid.UUID], list[int]] | None:
-        """The look-up's answer for these pairs and youths, or None when it did not cover them all."""
-        if self.found is None or not pairs <= self.pairs or len(pairs) > self.reserved:
+    def answer(self, pairs: set[tuple[str, str]], pseudonyms: set[bytes]) -> repository.Found | None:
+        """The look-up's answer for these pairs and youths, or None when it did not cover them all (its
+        reserved sequence numbers are one per pair it looked up)."""
+        if not pairs <= self.pairs or not pseudonyms <= set(self.pseudonyms.values()):
             return None
-        if not pseudonyms <= set(self.pseudonyms.values()):
-            return None
-        return self.found
+        return self.lookup.found
 
 
 def _pairs(events: list[Any]) -> set[tuple[str, str]]:
@@ -78,7 +73,5 @@ def looked_up_meanwhile(session: Session, events: list[Any]) -> Iterator[Lookahe
         return
     pairs = _pairs(events)
     pseudonyms = {(kind, value): pseudonymise(kind, value) for kind, value in _identifiers(events)}
-    ahead = Lookahead(pairs, pseudonyms, len(pairs))
     with repository_pipeline.find_stored_meanwhile(session, pairs, pseudonyms.values(), len(pairs)) as lookup:
-        yield ahead
-    ahead.found = lookup.found
+        yield Lookahead(pairs, pseudonyms, lookup)
