@@ -5,9 +5,12 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, NoReturn
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from services.core.db import transaction
 from services.core.problems import Problem
@@ -29,28 +32,29 @@ def _fail(problem: Problem) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _print(carry_out: Callable[[Session], Any]) -> None:
+    """Run one request in a transaction and print its answer as JSON (a model in its API form); a refusal
+    (no such youth) is one error line and exit code 1."""
+    try:
+        with transaction() as session:
+            body = carry_out(session)
+    except Problem as problem:
+        _fail(problem)
+    typer.echo(json.dumps(body.model_dump(mode="json", by_alias=True) if isinstance(body, BaseModel) else body))
+
+
 @youths_app.command("audit")
 def audit(youth_id: Annotated[str, typer.Argument()], purpose: Purpose) -> None:
     """Print who saw or changed the youth's data, when and why (JSON)."""
     actor = _actor("audit", purpose)
-    try:
-        with transaction() as session:
-            body = service.audit_log(session, actor, youth_id)
-    except Problem as problem:
-        _fail(problem)
-    typer.echo(json.dumps(body.model_dump(mode="json", by_alias=True)))
+    _print(lambda session: service.audit_log(session, actor, youth_id))
 
 
 @youths_app.command("export")
 def export(youth_id: Annotated[str, typer.Argument()], purpose: Purpose) -> None:
     """Print everything held about the youth (JSON), for its right of access."""
     actor = _actor("export", purpose)
-    try:
-        with transaction() as session:
-            body = service.export(session, actor, youth_id)
-    except Problem as problem:
-        _fail(problem)
-    typer.echo(json.dumps(body.model_dump(mode="json", by_alias=True)))
+    _print(lambda session: service.export(session, actor, youth_id))
 
 
 @youths_app.command("object")
@@ -63,24 +67,14 @@ def object_(
     actor = _actor("object", purpose)
     if not 1 <= len(reason) <= 500:
         raise typer.BadParameter("1 to 500 characters", param_hint="--reason")
-    try:
-        with transaction() as session:
-            body = service.object_to_rules(session, actor, youth_id, ObjectionCreate(reason=reason))
-    except Problem as problem:
-        _fail(problem)
-    typer.echo(json.dumps(body.model_dump(mode="json", by_alias=True)))
+    _print(lambda session: service.object_to_rules(session, actor, youth_id, ObjectionCreate(reason=reason)))
 
 
 @youths_app.command("erase")
 def erase(youth_id: Annotated[str, typer.Argument()], purpose: Purpose) -> None:
     """Erase everything held about the youth (AVG art. 17); published numbers and the audit log stay."""
     actor = _actor("erase", purpose)
-    try:
-        with transaction() as session:
-            kept = erasure.erase(session, actor, youth_id)
-    except Problem as problem:
-        _fail(problem)
-    typer.echo(json.dumps({"erased": youth_id, "snapshotRowsKept": kept}))
+    _print(lambda session: {"erased": youth_id, "snapshotRowsKept": erasure.erase(session, actor, youth_id)})
 
 
 def retention() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from services.core.calendar import age_on
 from services.core.clock import utcnow
 from services.privacy import repository
-from services.privacy.service import Actor, not_found
+from services.privacy.service import Actor, youth_for
 
 # The webhook delivery log serves the subscriber's debugging and replays (interface.md: `recover` since/until);
 # three months covers the retry schedule (about 32 h) and the 5-day disabling with a wide margin.
@@ -40,12 +40,7 @@ class RetentionOutcome:
 def erase(session: Session, actor: Actor, youth_id: str) -> int:
     """Erase one youth on the privacy officer's decision; the audit log records it. Returns the snapshot rows
     kept (anonymised) for the published numbers."""
-    try:
-        found = uuid.UUID(youth_id)
-    except ValueError:
-        raise not_found() from None
-    if repository.youth(session, found) is None:
-        raise not_found()
+    found = youth_for(session, actor, youth_id)  # the actor is the operator: no accountable partner asked
     actor.audit(session, found, "erase")
     return repository.erase(session, found, utcnow())
 

@@ -49,7 +49,7 @@ def not_found() -> Problem:
     return Problem(404, "No youth with this id is visible to this key.")
 
 
-def _youth_id(session: Session, actor: Actor, youth_id: str) -> uuid.UUID:
+def youth_for(session: Session, actor: Actor, youth_id: str) -> uuid.UUID:
     """The youth, if the actor may exercise its rights: its accountable partner, or the operator. Else 404."""
     try:
         found = uuid.UUID(youth_id)
@@ -79,7 +79,7 @@ def _audit_reads(session: Session, youth_id: uuid.UUID) -> list[AuditEntryRead]:
 
 def audit_log(session: Session, actor: Actor, youth_id: str) -> AuditLogRead:
     """Which organisations saw or changed which of the youth's data, when and why; this read included."""
-    found = _youth_id(session, actor, youth_id)
+    found = youth_for(session, actor, youth_id)
     actor.audit(session, found, "read")
     return AuditLogRead(youth_id=found, items=_audit_reads(session, found))
 
@@ -94,10 +94,10 @@ def _objection_read(session: Session, youth_id: uuid.UUID) -> ObjectionRead | No
 def export(session: Session, actor: Actor, youth_id: str) -> YouthExportRead:
     """Everything held about the youth. The identifier is left out: the youth knows it, and its lookup is an
     endpoint of its own; the derived state and the reporting snapshot are computed from what is listed here."""
-    found = _youth_id(session, actor, youth_id)
+    found = youth_for(session, actor, youth_id)
     actor.audit(session, found, "export")
     youth = repository.youth(session, found)
-    assert youth is not None  # checked by _youth_id in this transaction
+    assert youth is not None  # checked by youth_for in this transaction
     signals = [
         ExportSignalRead(
             id=signal.id,
@@ -168,7 +168,7 @@ def export(session: Session, actor: Actor, youth_id: str) -> YouthExportRead:
 def object_to_rules(session: Session, actor: Actor, youth_id: str, body: ObjectionCreate) -> ObjectionRead:
     """Record the youth's objection: from the next evaluation on, only the rules of a legal duty raise signals
     about it (ADR 0026). One objection per youth: a second is a 409, the first stands."""
-    found = _youth_id(session, actor, youth_id)
+    found = youth_for(session, actor, youth_id)
     if repository.objection(session, found) is not None:
         raise Problem(409, "An objection is already recorded for this youth.")
     caller = actor.caller
