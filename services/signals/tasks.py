@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
@@ -30,30 +31,17 @@ SWEEP_OUTBOX = "signals.sweep_outbox"
 DAILY_SCAN = "signals.daily_scan"
 SCAN_CHUNK = "signals.scan_chunk"
 FINISH_SCAN = "signals.finish_scan"
-_TRANSIENT = (OperationalError,)
+# Evaluation tasks retry what a database restart or a lost connection gives (they are idempotent).
+_RETRIED: dict[str, Any] = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
 
-@shared_task(
-    name=EVALUATE_BATCH,
-    autoretry_for=_TRANSIENT,
-    retry_backoff=True,
-    max_retries=5,
-    time_limit=300,
-    soft_time_limit=280,
-)
+@shared_task(name=EVALUATE_BATCH, time_limit=300, soft_time_limit=280, **_RETRIED)
 def evaluate_batch(batch_id: int) -> None:
     """The evaluation that follows one accepted request, as of the clock's date."""
     runner.evaluate_batch(batch_id, today(), wait=False)
 
 
-@shared_task(
-    name=EVALUATE_WAITING,
-    autoretry_for=_TRANSIENT,
-    retry_backoff=True,
-    max_retries=5,
-    time_limit=300,
-    soft_time_limit=280,
-)
+@shared_task(name=EVALUATE_WAITING, time_limit=300, soft_time_limit=280, **_RETRIED)
 def evaluate_waiting() -> None:
     """More small requests were waiting than one evaluation takes along: the next of them, as of the clock's
     date (sent by that evaluation after it committed)."""
@@ -85,16 +73,12 @@ def daily_scan(day: str | None = None) -> None:
     log.info("daily scan as of %s: %d chunks sent", as_of, chunks)
 
 
-@shared_task(
-    name=SCAN_CHUNK, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5, time_limit=600, soft_time_limit=580
-)
+@shared_task(name=SCAN_CHUNK, time_limit=600, soft_time_limit=580, **_RETRIED)
 def scan_chunk(first: str, last: str, day: str) -> None:
     runner.scan_chunk(uuid.UUID(first), uuid.UUID(last), date.fromisoformat(day))
 
 
-@shared_task(
-    name=FINISH_SCAN, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5, time_limit=600, soft_time_limit=580
-)
+@shared_task(name=FINISH_SCAN, time_limit=600, soft_time_limit=580, **_RETRIED)
 def finish_scan(day: str) -> None:
     runner.finish_scan(date.fromisoformat(day))
 
