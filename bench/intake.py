@@ -298,8 +298,7 @@ def render(
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.intake", description=__doc__.split("\n")[0])
-    parser.add_argument("--youths", type=int, default=20_000, help="simulated youths in the database")
-    parser.add_argument("--seed", type=int, default=2026, help="the simulation's seed")
+    population.add_arguments(parser)
     parser.add_argument("--events", type=int, default=1000, help="events per batch (at most 1000)")
     parser.add_argument("--batches", type=int, default=24, help="measured batches (after 2 warm-up batches)")
     parser.add_argument("--first-load-batches", type=int, default=10, help="measured first-load batches")
@@ -324,8 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("services").setLevel(logging.ERROR)  # the development-keys warning
     load_before = os.getloadavg()
     warmup = 2
-    print(f"the population of {args.youths:,} simulated youths (built once, then reused) ...", flush=True)
-    pop = population.ensure(args.youths, seed=args.seed)
+    pop = population.from_arguments(args)
     print(f"the bench database as at the cutoff {pop.cutoff:%Y-%m-%d} ...", flush=True)
     sim = intake_simulated.prepare(pop)
     profiled = 1 + args.profile_batches + PROFILED_BATCHES

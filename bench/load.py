@@ -291,11 +291,7 @@ def render(machine: dict[str, str], args: argparse.Namespace, result: dict[str, 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--youths", type=int, default=20_000, help="simulated youths of the population (default 20,000)"
-    )
-    parser.add_argument("--seed", type=int, default=2026, help="the simulator's seed (default 2026)")
-    parser.add_argument("--rebuild-population", action="store_true", help="build the population even when current")
+    population.add_arguments(parser)
     parser.add_argument("--seconds", type=float, default=180.0, help="length of the mixed traffic (default 180)")
     parser.add_argument("--quick", action="store_true", help="30 s of mixed traffic; the same population")
     args = parser.parse_args(argv)
@@ -307,9 +303,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    print(f"the population of {args.youths:,} simulated youths (built once, then reused) ...", flush=True)
-    pop = population.ensure(args.youths, seed=args.seed, rebuild=args.rebuild_population)
-    print(f"  {pop.template}: {population.describe(pop)}", flush=True)
+    pop = population.from_arguments(args)
     batches = int(BATCHES_PER_SECOND * (WARM_UP_SECONDS + args.seconds)) + 1
     print(f"the partners' events after the cutoff ({batches} batches of {BATCH_SIZE}, the rest single) ...", flush=True)
     traffic = Traffic(pop, batches)

@@ -157,6 +157,21 @@ def ensure(
     return build(name, youths, months, seed, day, head)
 
 
+def add_arguments(parser: argparse.ArgumentParser, youths: int = 20_000) -> None:
+    """`--youths`, `--seed` and `--rebuild-population`, as the benchmarks on a population take them."""
+    parser.add_argument("--youths", type=int, default=youths, help=f"simulated youths of the population ({youths:,})")
+    parser.add_argument("--seed", type=int, default=2026, help="the simulator's seed (default 2026)")
+    parser.add_argument("--rebuild-population", action="store_true", help="build the population even when current")
+
+
+def from_arguments(args: argparse.Namespace) -> Population:
+    """The population `add_arguments` named, built when missing, said on the way."""
+    print(f"the population of {args.youths:,} simulated youths (built once, then reused) ...", flush=True)
+    population = ensure(args.youths, seed=args.seed, rebuild=args.rebuild_population)
+    print(f"  {population.template}: {describe(population)}", flush=True)
+    return population
+
+
 def clone(population: Population, name: str) -> None:
     """A fresh copy of the population as database `name` (dropped first when it exists)."""
     with psycopg.connect(common.admin_dsn(), autocommit=True) as conn:

@@ -242,11 +242,7 @@ def render(
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--youths", type=int, default=20_000, help="simulated youths of the population (default 20,000)"
-    )
-    parser.add_argument("--seed", type=int, default=2026, help="the simulator's seed (default 2026)")
-    parser.add_argument("--rebuild-population", action="store_true", help="build the population even when current")
+    population.add_arguments(parser)
     parser.add_argument("--deliveries", type=int, default=5000, help="deliveries for the dispatch run (default 5,000)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run (default 20)")
     parser.add_argument("--peak-seconds", type=float, default=5.0, help="length of the intake peak run (default 5)")
@@ -262,9 +258,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    print(f"the population of {args.youths:,} simulated youths (built once, then reused) ...", flush=True)
-    pop = population.ensure(args.youths, seed=args.seed, rebuild=args.rebuild_population)
-    print(f"  {pop.template}: {population.describe(pop)}", flush=True)
+    pop = population.from_arguments(args)
     with bench_stack(pop, DATABASE) as stack:
         scanned = {"scan_seconds": stack.scan_seconds, "scan_raised": stack.scan_raised}
         print(f"dispatch: {args.deliveries:,} deliveries, ours then bare ...", flush=True)
