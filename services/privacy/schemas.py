@@ -10,14 +10,20 @@ import uuid
 from datetime import date
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from services.signals.schemas import UtcDateTime, _Input, _Read
 
 MAX_REASON = 500
 
 
-class AuditEntryRead(_Read):
+class _RowRead(_Read):
+    """Read straight from a stored row (its attributes carry the same names)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class AuditEntryRead(_RowRead):
     """One access to the youth's data: when, by which organisation and key, how, where and why."""
 
     at: UtcDateTime
@@ -34,7 +40,7 @@ class AuditLogRead(_Read):
     items: list[AuditEntryRead]
 
 
-class ExportEventRead(_Read):
+class ExportEventRead(_RowRead):
     type: str
     time: UtcDateTime
     received_at: UtcDateTime
@@ -43,12 +49,12 @@ class ExportEventRead(_Read):
     data: dict[str, Any]
 
 
-class ExportLocalIdRead(_Read):
+class ExportLocalIdRead(_RowRead):
     partner_id: uuid.UUID
     local_id: str
 
 
-class ExportSignalChangeRead(_Read):
+class ExportSignalChangeRead(_RowRead):
     at: UtcDateTime
     kind: str
     status: str | None
@@ -70,14 +76,14 @@ class ExportSignalRead(_Read):
     history: list[ExportSignalChangeRead]
 
 
-class ExportAccountabilityRead(_Read):
+class ExportAccountabilityRead(_RowRead):
     partner_id: uuid.UUID
     since: UtcDateTime
     until: UtcDateTime | None
     cause: str
 
 
-class ExportHandoverRead(_Read):
+class ExportHandoverRead(_RowRead):
     id: uuid.UUID
     from_partner_id: uuid.UUID
     to_partner_id: uuid.UUID
@@ -92,7 +98,7 @@ class ObjectionCreate(_Input):
     reason: str = Field(min_length=1, max_length=MAX_REASON, description="The youth's reason, as noted")
 
 
-class ObjectionRead(_Read):
+class ObjectionRead(_RowRead):
     youth_id: uuid.UUID
     lodged_at: UtcDateTime
     partner_id: uuid.UUID | None

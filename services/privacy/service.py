@@ -63,18 +63,7 @@ def youth_for(session: Session, actor: Actor, youth_id: str) -> uuid.UUID:
 
 
 def _audit_reads(session: Session, youth_id: uuid.UUID) -> list[AuditEntryRead]:
-    return [
-        AuditEntryRead(
-            at=row.at,
-            partner_id=row.partner_id,
-            partner_name=row.partner_name,
-            key_id=row.key_id,
-            action=row.action,
-            endpoint=row.endpoint,
-            purpose=row.purpose,
-        )
-        for row in repository.audit_entries(session, youth_id)
-    ]
+    return [AuditEntryRead.model_validate(row) for row in repository.audit_entries(session, youth_id)]
 
 
 def audit_log(session: Session, actor: Actor, youth_id: str) -> AuditLogRead:
@@ -86,9 +75,7 @@ def audit_log(session: Session, actor: Actor, youth_id: str) -> AuditLogRead:
 
 def _objection_read(session: Session, youth_id: uuid.UUID) -> ObjectionRead | None:
     row = repository.objection(session, youth_id)
-    if row is None:
-        return None
-    return ObjectionRead(youth_id=youth_id, lodged_at=row.lodged_at, partner_id=row.partner_id, reason=row.reason)
+    return None if row is None else ObjectionRead.model_validate(row)
 
 
 def export(session: Session, actor: Actor, youth_id: str) -> YouthExportRead:
@@ -109,17 +96,7 @@ def export(session: Session, actor: Actor, youth_id: str) -> YouthExportRead:
             escalated=signal.escalated,
             routed_to=signal.routed_to,
             reasons=signal.reasons,
-            history=[
-                ExportSignalChangeRead(
-                    at=c.at,
-                    kind=c.kind,
-                    status=c.status,
-                    partner_id=c.partner_id,
-                    reason_code=c.reason_code,
-                    note=c.note,
-                )
-                for c in changes
-            ],
+            history=[ExportSignalChangeRead.model_validate(change) for change in changes],
         )
         for signal, changes in repository.signals_with_history(session, found)
     ]
@@ -127,39 +104,13 @@ def export(session: Session, actor: Actor, youth_id: str) -> YouthExportRead:
         youth_id=found,
         identifier_kind=youth.identifier_kind,
         known_since=youth.created_at,
-        events=[
-            ExportEventRead(
-                type=e.type,
-                time=e.time,
-                received_at=e.received_at,
-                partner_id=e.partner_id,
-                retracted=e.retracted,
-                data=e.data,
-            )
-            for e in repository.events(session, found)
-        ],
-        local_ids=[
-            ExportLocalIdRead(partner_id=r.partner_id, local_id=r.local_id)
-            for r in repository.local_ids(session, found)
-        ],
+        events=[ExportEventRead.model_validate(event) for event in repository.events(session, found)],
+        local_ids=[ExportLocalIdRead.model_validate(row) for row in repository.local_ids(session, found)],
         signals=signals,
         accountability=[
-            ExportAccountabilityRead(partner_id=a.partner_id, since=a.since, until=a.until, cause=a.cause)
-            for a in repository.accountabilities(session, found)
+            ExportAccountabilityRead.model_validate(period) for period in repository.accountabilities(session, found)
         ],
-        handovers=[
-            ExportHandoverRead(
-                id=h.id,
-                from_partner_id=h.from_partner_id,
-                to_partner_id=h.to_partner_id,
-                status=h.status,
-                reason=h.reason,
-                requested_at=h.requested_at,
-                answered_at=h.answered_at,
-                answer_reason=h.answer_reason,
-            )
-            for h in repository.handovers(session, found)
-        ],
+        handovers=[ExportHandoverRead.model_validate(h) for h in repository.handovers(session, found)],
         objection=_objection_read(session, found),
         audit=_audit_reads(session, found),
     )
