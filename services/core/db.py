@@ -86,7 +86,8 @@ def get_engine(read_only: bool = False, url: str | None = None) -> Engine:
             _configure_sqlite(engine)
         else:
             options: dict[str, Any] = {
-                "pool_size": 10,
+                # Room for every admitted request (services/core/dependencies.py) and the health check.
+                "pool_size": max(10, get_settings().api_database_sessions + 2),
                 "max_overflow": 20,
                 # pre-ping's recovery without its round trip per request: see _configure_liveness.
                 "pool_pre_ping": False,

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     outbox_sweep_seconds: float = Field(default=30.0, gt=0)
     daily_scan_hour: int = Field(default=6, ge=0, le=23)
 
+    # Requests of one API process that may use the database at once; the others wait their turn, at most
+    # `database_wait_seconds`, then get 503 with Retry-After (services/core/dependencies.py, ADR 0032).
+    api_database_sessions: int = Field(default=8, ge=1)
+    database_wait_seconds: float = Field(default=5.0, gt=0)
+
     # Operational limits of the intake contract (interface.md, "Intake").
     max_batch_events: int = 1000
     max_body_bytes: int = 5 * 1024 * 1024

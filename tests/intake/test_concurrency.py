@@ -1,20 +1,27 @@
 # SPDX-License-Identifier: EUPL-1.2
 """Two requests about the same new youth or the same event at the same moment: one youth, one event, and the
 request that loses the race still answers as if it had come second (the pipelined writes fall back). A
-connection lost during the pipelined writes answers 503 like any other database outage."""
+connection lost during the pipelined writes answers 503 like any other database outage. Far more concurrent
+requests than database slots are all stored (ADR 0032)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 import time
 import uuid
 from typing import Any
 
+import httpx
+import pytest
 from sqlalchemy import Connection, text
 
+from services.app import intake
 from services.core.clock import utcnow
 from services.core.db import get_engine
 from services.core.identity import encrypt, pseudonymise
+from services.core.settings import reset_settings
 from tests.factories import bsn, event, post
 from tests.intake.support import VALID, Partners, rows
 
@@ -156,3 +163,29 @@ def test_an_event_stored_by_a_concurrent_transaction_is_a_duplicate(client: Any,
     assert sorted(r["event_id"] for r in rows("events")) == ["abs-0", "abs-1", "abs-2"]
     assert {r["youth_id"] for r in rows("events")} == {youth}
     assert len(rows("event_batches")) == 3
+
+
+def test_many_more_concurrent_events_than_database_slots_are_all_stored(
+    settings_env: pytest.MonkeyPatch, partners: Partners
+) -> None:
+    # Without the slots, the threadpool's 40 threads ended up waiting for the pool's 30 connections while the
+    # requests holding those connections waited for a thread, until the pool's time-out answered 503.
+    settings_env.setenv("GLANSRIJK_API_DATABASE_SESSIONS", "2")
+    reset_settings()
+    data = VALID["education.absence-reported"][1]
+    bodies = [
+        json.dumps(event(partners.school, "education.absence-reported", data, person={"bsn": bsn()}))
+        for _ in range(120)
+    ]
+    headers = {**partners.school.headers, "Content-Type": "application/cloudevents+json"}
+
+    async def post_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=intake())
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake", timeout=30) as client:
+            return list(
+                await asyncio.gather(*(client.post("/intake/v1/events", content=b, headers=headers) for b in bodies))
+            )
+
+    answers = asyncio.run(post_all())
+    assert [a.status_code for a in answers] == [202] * len(bodies)
+    assert len(rows("events")) == len(bodies)
