@@ -9,11 +9,13 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.core.auth import authenticate, require_scope
 from services.core.dependencies import DbSession
 from services.core.http import ServiceApi, health_router
+from services.core.scopes import Scope
 from services.core.settings import get_settings
 from services.intake import lookahead, service
-from services.intake.dependencies import EventWriter, LimitedBody
+from services.intake.dependencies import PostedEvents, checked_body
 from services.intake.envelope import BATCH, BINARY, STRUCTURED, authority_problem, read_events, validate_events
 from services.intake.schemas import IntakeResultRead
 
@@ -61,11 +63,14 @@ _EVENT_SCHEMA: dict[str, Any] = {
         415: {"description": "Not a CloudEvents content type."},
     },
 )
-def post_events(request: Request, session: DbSession, caller: EventWriter, body: LimitedBody) -> Response:
-    # Committed here, on the handler's thread, once the answer is ready: before the 202 is sent, and without the
-    # extra threadpool hand-over that DbSession's commit would cost (it then has nothing left to commit; it
+def post_events(request: Request, posted: PostedEvents, session: DbSession) -> Response:
+    # The body first (read before the database slot), then in this one threadpool hand-over: the caller's key,
+    # the checks of the body, the events, and the commit, once the answer is ready: before the 202 is sent,
+    # and without the extra hand-over that DbSession's commit would cost (it then has nothing left to commit; it
     # still rolls back when anything above fails).
-    kind, raw_body = body
+    caller = authenticate(request, session)
+    require_scope(caller, Scope.EVENTS_WRITE)
+    kind, raw_body = checked_body(request, posted)
     settings = get_settings()
     raw = read_events(kind, raw_body, request.headers, settings.max_batch_events, settings.max_event_bytes)
     forbidden = authority_problem(raw.events, caller.partner)

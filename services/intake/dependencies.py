@@ -1,44 +1,51 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""Intake request dependencies: the caller with `events:write`, and the body read within its limits."""
+"""Intake request dependencies: the body, read before the request takes a database slot and judged after its
+caller is known."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.core.auth import Caller, require_scope
-from services.core.dependencies import AnyCaller
 from services.core.problems import Problem
-from services.core.scopes import Scope
 from services.core.settings import get_settings
 from services.intake.envelope import check_content_type
 
 
-async def caller_with_events_write(caller: AnyCaller) -> Caller:
-    """`caller_with(Scope.EVENTS_WRITE)` as a coroutine: FastAPI runs every plain `def` dependency in its
-    threadpool, a hand-over per request that a pure check does not need."""
-    require_scope(caller, Scope.EVENTS_WRITE)
-    return caller
+@dataclass(frozen=True)
+class PostedBody:
+    content: bytes | None  # None: over `max_body_bytes` (declared or read), not kept
 
 
-EventWriter = Annotated[Caller, Depends(caller_with_events_write)]
+async def read_posted_body(request: Request) -> PostedBody:
+    """The body as posted, up to `max_body_bytes`.
 
-
-async def read_limited_body(request: Request, _caller: EventWriter) -> tuple[str, bytes]:
-    """The content mode and the raw body: 415 and 413 are answered before the body is parsed."""
-    kind = check_content_type(request.headers.get("content-type"))
+    Read on the event loop before the request's database slot and session (ADR 0032), so that the caller's key
+    look-up and the handler share one threadpool hand-over and an upload never holds a slot. The handler
+    judges it after the key and scope (`checked_body`): a request answers 401, 403, 415 and 413 in that order,
+    as when the body was read after the key.
+    """
     limit = get_settings().max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Problem(413, f"The body may be at most {limit} bytes.")
+        return PostedBody(None)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Problem(413, f"The body may be at most {limit} bytes.")
+            return PostedBody(None)
         chunks.append(chunk)
-    return kind, b"".join(chunks)
+    return PostedBody(b"".join(chunks))
 
 
-LimitedBody = Annotated[tuple[str, bytes], Depends(read_limited_body)]
+def checked_body(request: Request, body: PostedBody) -> tuple[str, bytes]:
+    """The content mode and the raw body: 415 for another content type, then 413 for size."""
+    kind = check_content_type(request.headers.get("content-type"))
+    if body.content is None:
+        raise Problem(413, f"The body may be at most {get_settings().max_body_bytes} bytes.")
+    return kind, body.content
+
+
+PostedEvents = Annotated[PostedBody, Depends(read_posted_body)]
