@@ -1,13 +1,11 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""Intake request dependencies: the body, read before the request takes a database slot and judged after its
-caller is known."""
+"""The intake request's body: read before the request takes a database slot, judged after its caller is known."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from services.core.problems import Problem
 from services.core.settings import get_settings
@@ -23,9 +21,9 @@ async def read_posted_body(request: Request) -> PostedBody:
     """The body as posted, up to `max_body_bytes`.
 
     Read on the event loop before the request's database slot and session (ADR 0032), so that the caller's key
-    look-up and the handler share one threadpool hand-over and an upload never holds a slot. The handler
-    judges it after the key and scope (`checked_body`): a request answers 401, 403, 415 and 413 in that order,
-    as when the body was read after the key.
+    look-up and the handling share one threadpool hand-over and an upload never holds a slot. It is judged
+    after the key and scope (`checked_body`): a request answers 401, 403, 415 and 413 in that order, as when
+    the body was read after the key.
     """
     limit = get_settings().max_body_bytes
     declared = request.headers.get("content-length")
@@ -46,6 +44,3 @@ def checked_body(request: Request, body: PostedBody) -> tuple[str, bytes]:
     if body.content is None:
         raise Problem(413, f"The body may be at most {get_settings().max_body_bytes} bytes.")
     return kind, body.content
-
-
-PostedEvents = Annotated[PostedBody, Depends(read_posted_body)]
