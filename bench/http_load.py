@@ -1,5 +1,11 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""HTTP load for the benchmarks: closed-loop peak throughput and open-loop (scheduled) latency, with httpx."""
+"""HTTP load for the benchmarks: closed-loop peak throughput and open-loop (scheduled) latency, with aiohttp.
+
+The load generator shares the machine's cores with the server and Postgres, so it must cost little. httpx
+did not: measured on 2026-12-01 against the bare endpoint, it spent 2.3 ms of CPU per request at 8 concurrent
+connections and 9 ms at 64, more than the server itself (1.4 ms), so that the client, not the server, set the
+peak and, once latency rose, an open loop collapsed. aiohttp spends about 0.3 ms per request at either.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,28 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from bench.common import percentile
+
+OPEN_LOOP_CONNECTIONS = 64
+TIMEOUT_SECONDS = 30
+
+
+def _session(connections: int) -> aiohttp.ClientSession:
+    """A client keeping up to `connections` connections alive (requests beyond them wait for one)."""
+    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
+    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS))
+
+
+async def _post(client: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]) -> bool:
+    """Whether the POST was answered 202 (the body read to the end, so that the connection is reused)."""
+    try:
+        async with client.post(url, data=body, headers=headers) as response:
+            await response.read()
+            return response.status == 202
+    except (aiohttp.ClientError, TimeoutError):
+        return False
 
 
 async def closed_loop(
@@ -20,21 +45,16 @@ async def closed_loop(
 
     Returns (requests/s, errors) over `seconds` after a short warm-up; anything but 202 counts as an error.
     """
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     warmup = min(2.0, seconds / 4)
     counted, errors = 0, 0
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    async with _session(concurrency) as client:
         begin = time.perf_counter()
         measure_from, until = begin + warmup, begin + warmup + seconds
 
         async def worker() -> None:
             nonlocal counted, errors
             while (start := time.perf_counter()) < until:
-                try:
-                    response = await client.post(url, content=next(bodies), headers=headers)
-                    ok = response.status_code == 202
-                except httpx.HTTPError:
-                    ok = False
+                ok = await _post(client, url, next(bodies), headers)
                 if start >= measure_from:
                     counted += 1
                     errors += not ok
@@ -63,16 +83,11 @@ async def open_loop(
     latencies: list[float] = []
     errors = 0
     payloads = [next(bodies) for _ in range(count)]
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    async with _session(OPEN_LOOP_CONNECTIONS) as client:
 
         async def fire(scheduled: float, payload: bytes) -> None:
             nonlocal errors
-            try:
-                response = await client.post(url, content=payload, headers=headers)
-                ok = response.status_code == 202
-            except httpx.HTTPError:
-                ok = False
+            ok = await _post(client, url, payload, headers)
             latencies.append(time.perf_counter() - scheduled)
             errors += not ok
 
