@@ -58,35 +58,47 @@ class PhaseTimer:
 # the writes go through one pipeline (_accept_pipelined); the sequential way (SQLite, retractions, a lost race)
 # has the phases after it.
 SUB_PHASES: list[tuple[str, str, str]] = [
-    ("  pseudonymise (HMAC)", "services.intake.service", "pseudonymise"),
     (
-        "  find_stored (duplicates, known youths, reserved sequence numbers; one SELECT; not called when the "
-        "look-ahead answered)",
+        "  _accept_streamed (a batch of 50 or more: chunks validated, each chunk's events sent meanwhile; one "
+        "pipeline)",
+        "services.intake.streamed",
+        "_accept_streamed",
+    ),
+    ("    valid_range (one chunk validated: envelope + pydantic)", "services.intake.streamed", "valid_range"),
+    ("    project (pure)", "services.intake.streamed", "project"),
+    (
+        "  validate_events (every event, before accept_events: single events, small batches)",
+        "services.intake.streamed",
+        "validate_events",
+    ),
+    ("  accept_events", "services.intake.service", "accept_events"),
+    ("    pseudonymise (HMAC)", "services.intake.service", "pseudonymise"),
+    (
+        "    find_stored (duplicates, known youths, reserved sequence numbers; one SELECT)",
         "services.intake.repository",
         "find_stored",
     ),
     (
-        "  _accept_pipelined (youths, outbox row + events, state: one pipeline, rows built meanwhile)",
+        "    _accept_pipelined (youths, outbox row + events, state: one pipeline, rows built meanwhile)",
         "services.intake.service",
         "_accept_pipelined",
     ),
-    ("    encrypt (Fernet, new youths)", "services.intake.service", "encrypt"),
-    ("    _stored_data (model_dump)", "services.intake.service", "_stored_data"),
     ("    project (pure)", "services.intake.service", "project"),
-    ("  resolve_youths (sequential way: create the new ones)", "services.intake.service", "resolve_youths"),
-    ("    insert_youths", "services.intake.repository", "insert_youths"),
+    ("    resolve_youths (sequential way: create the new ones)", "services.intake.service", "resolve_youths"),
     (
-        "  insert_batch_and_events (sequential way: outbox row + events, one statement)",
+        "    insert_batch_and_events (sequential way: outbox row + events, one statement)",
         "services.intake.repository",
         "insert_batch_and_events",
     ),
-    ("  insert_retractions", "services.intake.repository", "insert_retractions"),
-    ("  mark_retracted (UPDATE, retractions only)", "services.intake.repository", "mark_retracted"),
+    ("    insert_retractions", "services.intake.repository", "insert_retractions"),
+    ("    mark_retracted (UPDATE, retractions only)", "services.intake.repository", "mark_retracted"),
     (
-        "  apply_projection (sequential way: upserts, local ids)",
+        "    apply_projection (sequential way: upserts, local ids)",
         "services.intake.repository_projection",
         "apply_projection",
     ),
+    ("  encrypt (Fernet, new youths)", "services.intake.service", "encrypt"),
+    ("  _stored_data (model_dump)", "services.intake.service", "_stored_data"),
 ]
 
 
@@ -111,7 +123,7 @@ def _wrapped(timer: PhaseTimer) -> Iterator[None]:
 
 def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> None:
     from services.core.db import session_factory
-    from services.intake import api, envelope, lookahead, service
+    from services.intake import api, envelope, streamed
 
     @contextmanager
     def phase(name: str) -> Iterator[None]:
@@ -127,19 +139,16 @@ def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> Non
             raw = envelope.read_events(envelope.BATCH, raw_body, {}, 1000, 64 * 1024)
         with phase("2 authority_problem"):
             assert envelope.authority_problem(raw.events, partner) is None
-        # As the endpoint does: the look-up is sent first and runs while the events are validated.
-        validating = "3 validate_events (envelope + pydantic; on a batch the look-up runs meanwhile)"
-        with phase(validating), lookahead.looked_up_meanwhile(session, raw.events) as ahead:
-            events = envelope.validate_events(raw)
-        with phase("4 accept_events"):
-            result = service.accept_events(session, partner.id, events, ahead=ahead)
-        with phase("5 commit"):
+        # As the endpoint does (services/intake/api.py).
+        with phase("3 validate and accept (services.intake.streamed.accept_posted)"):
+            result = streamed.accept_posted(session, partner.id, raw)
+        with phase("4 commit"):
             session.commit()
     finally:
         session.close()
-    with phase("6 response (JSON body)"):
+    with phase("5 response (JSON body)"):
         api.result_body(result)
-    assert result.accepted == len(events)
+    assert result.accepted == len(raw.events)
 
 
 def _short(path: str) -> str:

@@ -16,9 +16,9 @@ from services.core.dependencies import database_slot
 from services.core.http import ServiceApi, health_router
 from services.core.scopes import Scope
 from services.core.settings import get_settings
-from services.intake import lookahead, service
+from services.intake import service, streamed
 from services.intake.dependencies import PostedBody, checked_body, read_posted_body
-from services.intake.envelope import BATCH, BINARY, STRUCTURED, authority_problem, read_events, validate_events
+from services.intake.envelope import BATCH, BINARY, STRUCTURED, authority_problem, read_events
 from services.intake.schemas import IntakeResultRead
 
 router = APIRouter(prefix="/intake/v1", redirect_slashes=False)
@@ -87,9 +87,7 @@ def _accept_posted(request: Request, posted: PostedBody) -> Response:
         forbidden = authority_problem(raw.events, caller.partner)
         if forbidden is not None:
             raise forbidden
-        with lookahead.looked_up_meanwhile(session, raw.events) as ahead:
-            events = validate_events(raw)
-        result = service.accept_events(session, caller.partner_id, events, ahead=ahead)
+        result = streamed.accept_posted(session, caller.partner_id, raw)
         response = Response(result_body(result), status_code=202, media_type="application/json")
         session.commit()
         return response

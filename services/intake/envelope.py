@@ -227,10 +227,19 @@ def validate_events(raw: RawEvents) -> list[ValidEvent]:
     return valid
 
 
-def _validate_all(events: list[Any], name_of: Callable[[int, str], str]) -> tuple[list[ValidEvent], list[InvalidParam]]:
+def valid_range(raw: RawEvents, start: int, stop: int) -> list[ValidEvent] | None:
+    """The events from `start` to `stop` checked in full, or None when one is invalid (`validate_events` then
+    reports every problem of every event)."""
+    valid, problems = _validate_all(raw.events[start:stop], raw.name_of, start)
+    return None if problems else valid
+
+
+def _validate_all(
+    events: list[Any], name_of: Callable[[int, str], str], start: int = 0
+) -> tuple[list[ValidEvent], list[InvalidParam]]:
     valid: list[ValidEvent] = []
     problems: list[InvalidParam] = []
-    for index, event in enumerate(events):
+    for index, event in enumerate(events, start):
         errors: list[tuple[str, str]] = []
         result = _validate_one(index, event, errors)
         if errors:

@@ -166,7 +166,7 @@ def find_stored(
 
 
 def find_stored_values(pairs: Iterable[tuple[str, str]], pseudonyms: Iterable[bytes], reserve: int) -> dict[str, Any]:
-    """The parameters of FIND_STORED (also sent in a pipeline: repository_pipeline.find_stored_meanwhile)."""
+    """The parameters of FIND_STORED (also sent in a pipeline: repository_pipeline.PipelinedWrites)."""
     return {
         "pairs": as_json([{"source": source, "id": event_id} for source, event_id in pairs]),
         "pseudonyms": orjson.dumps([p.hex() for p in pseudonyms]).decode(),

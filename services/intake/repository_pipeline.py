@@ -65,6 +65,25 @@ _INSERT_BATCH_AND_EVENTS = text(
 )
 
 
+# The events of a request's later chunks (services/intake/streamed.py): the outbox row is the one the request's
+# first events statement inserted, this session's last value of its sequence.
+_INSERT_MORE_EVENTS = text(
+    """
+    WITH stored AS (
+        INSERT INTO events (seq, source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,
+                            birth_date, retracted)
+        SELECT e.seq, e.source, e.event_id, e.type, e.time, :partner_id, e.youth_id,
+               (SELECT currval(pg_get_serial_sequence('event_batches', 'id'))), :received_at, e.data, e.birth_date,
+               EXISTS (SELECT 1 FROM retractions r WHERE r.source = e.source AND r.retracted_id = e.event_id)
+        FROM json_to_recordset(CAST(:rows AS json)) AS e(seq bigint, source text, event_id text, type text,
+                                                       time timestamptz, youth_id uuid, data jsonb, birth_date date)
+        RETURNING retracted
+    )
+    SELECT NULL::bigint, count(*) FILTER (WHERE retracted) FROM stored
+    """
+)
+
+
 # Statements compiled once (what SQLAlchemy's own cache does for session.execute).
 _COMPILED: dict[Any, Any] = {}
 
@@ -97,7 +116,7 @@ class PipelinedWrites:
     def __init__(self, session: Session, connection: psycopg.Connection[Any]) -> None:
         self._dialect = session.get_bind().dialect
         self._connection = connection
-        self._events: psycopg.Cursor[Any] | None = None
+        self._events: list[psycopg.Cursor[Any]] = []
         self.batch_id: int | None = None
 
     def _send(self, statement: Any, values: dict[str, Any]) -> psycopg.Cursor[Any]:
@@ -110,17 +129,42 @@ class PipelinedWrites:
             self._send(_INSERT_YOUTHS, {"rows": as_json(rows)})
 
     def insert_batch_and_events(
-        self, *, partner_id: uuid.UUID, received_at: datetime, raise_signals: bool, rows: Sequence[dict[str, Any]]
+        self,
+        *,
+        partner_id: uuid.UUID,
+        received_at: datetime,
+        raise_signals: bool,
+        rows: Sequence[dict[str, Any]],
+        event_count: int | None = None,
     ) -> None:
-        """The outbox row and the events (`rows`: seq, source, event_id, type, time, youth_id, data, birth_date)."""
+        """The outbox row and the events (`rows`: seq, source, event_id, type, time, youth_id, data, birth_date);
+        `event_count`: the request's events when more follow (`insert_more_events`)."""
         values = {
             "partner_id": partner_id,
             "received_at": received_at,
-            "event_count": len(rows),
+            "event_count": len(rows) if event_count is None else event_count,
             "raise_signals": raise_signals,
             "rows": as_json(rows),
         }
-        self._events = self._send(_INSERT_BATCH_AND_EVENTS, values)
+        self._events.append(self._send(_INSERT_BATCH_AND_EVENTS, values))
+
+    @property
+    def sent_events(self) -> bool:
+        return bool(self._events)
+
+    def insert_more_events(
+        self, *, partner_id: uuid.UUID, received_at: datetime, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """More events of the outbox row `insert_batch_and_events` inserted (`rows` as there)."""
+        assert self._events, "insert_batch_and_events comes first"
+        values = {"partner_id": partner_id, "received_at": received_at, "rows": as_json(rows)}
+        self._events.append(self._send(_INSERT_MORE_EVENTS, values))
+
+    def find_stored(self, pairs: Collection[tuple[str, str]], pseudonyms: Collection[bytes], reserve: int) -> Lookup:
+        """`repository.find_stored`, sent now and read by `Lookup.answer` (when needed: meanwhile Postgres looks
+        up while Python goes on)."""
+        values = repository.find_stored_values(pairs, pseudonyms, reserve)
+        return Lookup(self._send(repository.FIND_STORED, values), reserve)
 
     def apply_projection(
         self, rows: ProjectionRows, local_ids: Sequence[dict[str, Any]], created: Collection[uuid.UUID]
@@ -131,37 +175,28 @@ class PipelinedWrites:
 
     def finish(self) -> None:
         """Read the results (after the pipeline); LostRace when a stored retraction names an event."""
-        assert self._events is not None, "insert_batch_and_events was not called"
-        row = self._events.fetchone()
-        assert row is not None
-        self.batch_id, flagged = row
+        flagged = 0
+        for cursor in self._events:
+            row = cursor.fetchone()
+            assert row is not None
+            self.batch_id = self.batch_id or row[0]
+            flagged += row[1]
         if flagged:
             raise LostRace
 
 
 class Lookup:
-    """What `find_stored_meanwhile` found: `found` is set once its block is over."""
+    """A `find_stored` sent in the pipeline; `answer` waits for it (only as long as Postgres still needs)."""
 
-    found: repository.Found | None = None
+    def __init__(self, cursor: psycopg.Cursor[Any], reserve: int) -> None:
+        self._cursor = cursor
+        self._reserve = reserve
+        self._found: repository.Found | None = None
 
-
-@contextmanager
-def find_stored_meanwhile(
-    session: Session, pairs: Collection[tuple[str, str]], pseudonyms: Collection[bytes], reserve: int
-) -> Iterator[Lookup]:
-    """`repository.find_stored`, sent before the block and read after it: Postgres looks up while the block
-    runs (the request's validation, about as long as the look-up on a batch of 1000 events)."""
-    connection = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
-    lookup = Lookup()
-    values = repository.find_stored_values(pairs, pseudonyms, reserve)
-    try:
-        with connection.pipeline():
-            cursor = _send(session.get_bind().dialect, connection, repository.FIND_STORED, values)
-            yield lookup
-            rows = cursor.fetchall()
-    except psycopg.Error as exc:
-        raise _translated(session, exc) from exc
-    lookup.found = repository.found_rows(rows, reserve)
+    def answer(self) -> repository.Found:
+        if self._found is None:
+            self._found = repository.found_rows(self._cursor.fetchall(), self._reserve)
+        return self._found
 
 
 @contextmanager

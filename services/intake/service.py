@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -15,7 +16,6 @@ from services.core.dispatch import SMALL_REQUEST_EVENTS, enqueue_after_commit
 from services.core.identity import IdentifierKind, encrypt, pseudonymise
 from services.intake import repository, repository_pipeline, repository_projection
 from services.intake.envelope import ValidEvent
-from services.intake.lookahead import Lookahead
 from services.intake.projection import StoredEvent, project
 
 EVALUATE_BATCH_TASK = "signals.evaluate_batch"
@@ -54,8 +54,8 @@ def _identifier(event: ValidEvent) -> tuple[Literal["bsn", "onderwijsnummer"], s
 Identified = tuple[bytes, tuple[Literal["bsn", "onderwijsnummer"], str]]  # (pseudonym, (kind, identifier))
 
 
-def _identify(event: ValidEvent, known: dict[tuple[IdentifierKind, str], bytes]) -> Identified:
-    """The event's pseudonym (from `known`, the look-ahead's, when it holds it) and identifier."""
+def identify(event: ValidEvent, known: dict[tuple[IdentifierKind, str], bytes]) -> Identified:
+    """The event's pseudonym (from `known`, pseudonyms computed before, when it holds it) and identifier."""
     kind, value = _identifier(event)
     pseudonym = known.get((kind, value))
     return pseudonym if pseudonym is not None else pseudonymise(kind, value), (kind, value)
@@ -101,18 +101,16 @@ def accept_events(
     events: list[ValidEvent],
     *,
     raise_signals: bool = True,
-    ahead: Lookahead | None = None,
 ) -> AcceptResult:
-    """Store `events` (valid, one partner's) and their state; `ahead`: the look-up sent before validation
-    (services.intake.lookahead), used when it covers them."""
+    """Store `events` (valid, one partner's) and their state. (A large batch posted to the API on Postgres takes
+    services/intake/streamed.py instead, which shares the pieces below.)"""
     if not events:
         return AcceptResult([], None)
     now = utcnow()
     first_index: dict[tuple[str, str], int] = {}
     for position, event in enumerate(events):
         first_index.setdefault((event.source, event.id), position)
-    known_pseudonyms = ahead.pseudonyms if ahead is not None else {}
-    identified = {position: _identify(events[position], known_pseudonyms) for position in first_index.values()}
+    identified = {position: identify(events[position], {}) for position in first_index.values()}
     # Retractions (rare) take the sequential way: they flag and replay what is stored already.
     pipelined = repository_pipeline.supported(session) and all(e.type != RETRACTION for e in events)
     # One look-up for both: the pairs stored before, and the youths that exist. A pair stored before stores
@@ -120,8 +118,7 @@ def accept_events(
     # caught: by the pipelined insert's unique key, then the sequential insert's ON CONFLICT.) The sequence
     # numbers reserved for the pipeline cover pairs that turn out stored too: a gap in `seq` is harmless.
     pseudonyms = {pseudonym for pseudonym, _ in identified.values()}
-    answer = ahead.answer(set(first_index), pseudonyms) if ahead is not None else None
-    known, youths, seqs = answer or repository.find_stored(
+    known, youths, seqs = repository.find_stored(
         session, first_index, pseudonyms, reserve=len(first_index) if pipelined else 0
     )
     fresh = {key: position for key, position in first_index.items() if key not in known}
@@ -204,34 +201,25 @@ def _accept_pipelined(
     writes in one pipeline: each statement runs while the next one's rows are built (repository_pipeline).
     Raises LostRace, with nothing kept, when a concurrent request or a stored retraction got in the way."""
     ids = dict(youths)
-    new_youths: list[dict[str, Any]] = []
-    for position in positions:
-        pseudonym, (kind, value) = identified[position]
-        if pseudonym not in ids:
-            ids[pseudonym] = uuid.uuid4()  # random, as the youths Postgres creates (gen_random_uuid)
-            new_youths.append(
-                {
-                    "id": ids[pseudonym],
-                    "pseudonym": pseudonym,
-                    "identifier_kind": kind,
-                    "identifier_ciphertext": encrypt(value),
-                    "created_at": now,
-                }
-            )
+    new_youths = [
+        new_youth(ids, *identified[position], now) for position in positions if identified[position][0] not in ids
+    ]
     with repository_pipeline.pipelined_writes(session) as writes:
         writes.insert_youths(new_youths)
         stored_at = {
-            position: _stored_event(events[position], seq, ids[identified[position][0]], partner_id)
+            position: stored_event(events[position], seq, ids[identified[position][0]], partner_id)
             for position, seq in zip(positions, seqs, strict=True)
         }
         writes.insert_batch_and_events(
             partner_id=partner_id,
             received_at=now,
             raise_signals=raise_signals,
-            rows=[_event_row(stored) for stored in stored_at.values()],
+            rows=[event_row(stored) for stored in stored_at.values()],
         )
         writes.apply_projection(
-            project(stored_at.values()), _local_ids(events, stored_at), {row["id"] for row in new_youths}
+            project(stored_at.values()),
+            local_ids((events[p], e) for p, e in stored_at.items()),
+            {row["id"] for row in new_youths},
         )
     if raise_signals:
         small = len(positions) <= SMALL_REQUEST_EVENTS
@@ -243,7 +231,22 @@ def _accept_pipelined(
     return AcceptResult(results, writes.batch_id)
 
 
-def _stored_event(event: ValidEvent, seq: int, youth_id: uuid.UUID, partner_id: uuid.UUID) -> StoredEvent:
+def new_youth(
+    ids: dict[bytes, uuid.UUID], pseudonym: bytes, identifier: tuple[IdentifierKind, str], now: datetime
+) -> dict[str, Any]:
+    """The row of a youth seen for the first time, its id drawn here and added to `ids` (pseudonym -> id)."""
+    ids[pseudonym] = uuid.uuid4()  # random, as the youths Postgres creates (gen_random_uuid)
+    kind, value = identifier
+    return {
+        "id": ids[pseudonym],
+        "pseudonym": pseudonym,
+        "identifier_kind": kind,
+        "identifier_ciphertext": encrypt(value),
+        "created_at": now,
+    }
+
+
+def stored_event(event: ValidEvent, seq: int, youth_id: uuid.UUID, partner_id: uuid.UUID) -> StoredEvent:
     return StoredEvent(
         seq=seq,
         youth_id=youth_id,
@@ -257,7 +260,7 @@ def _stored_event(event: ValidEvent, seq: int, youth_id: uuid.UUID, partner_id: 
     )
 
 
-def _event_row(event: StoredEvent) -> dict[str, Any]:
+def event_row(event: StoredEvent) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "source": event.source,
@@ -296,28 +299,28 @@ def _project_new_events(
     projectable = [
         e for e in new_events if e.type != RETRACTION and e.seq not in flagged_seqs and e.youth_id not in replay
     ]
-    local_ids = _local_ids(events, stored_at)
-    repository_projection.apply_projection(session, project(projectable), local_ids, created)
+    partner_ids = local_ids((events[p], e) for p, e in stored_at.items())
+    repository_projection.apply_projection(session, project(projectable), partner_ids, created)
     if replay:
         rebuild_youths(session, replay)
 
 
-def _local_ids(events: list[ValidEvent], stored_at: dict[int, StoredEvent]) -> list[dict[str, Any]]:
-    """The newest `localId` per youth among the events this request stored (one upsert may not hit a key twice)."""
+def local_ids(stored: Iterable[tuple[ValidEvent, StoredEvent]]) -> list[dict[str, Any]]:
+    """The newest `localId` per youth among these (event, as stored now) (one upsert may not hit a key twice)."""
     newest: dict[uuid.UUID, dict[str, Any]] = {}
-    for position, stored in stored_at.items():
-        local_id = events[position].data.person.local_id
+    for event, stored_event in stored:
+        local_id = event.data.person.local_id
         if local_id is None:
             continue
         row = {
-            "partner_id": stored.partner_id,
-            "youth_id": stored.youth_id,
+            "partner_id": stored_event.partner_id,
+            "youth_id": stored_event.youth_id,
             "local_id": local_id,
-            "version": stored.version,
+            "version": stored_event.version,
         }
-        current = newest.get(stored.youth_id)
+        current = newest.get(stored_event.youth_id)
         if current is None or row["version"] > current["version"]:
-            newest[stored.youth_id] = row
+            newest[stored_event.youth_id] = row
     return list(newest.values())
 
 

@@ -1,17 +1,18 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""Batches large enough for the look-ahead (services/intake/lookahead.py: the duplicate and youth look-up sent
-before validation): the same answers and the same stored rows as the look-up after validation."""
+"""Batches large enough to be validated and written in chunks (services/intake/streamed.py): the same answers
+and the same stored rows as validating everything first. A batch of SIZE events is three chunks."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.intake.lookahead import LOOKAHEAD_MIN_EVENTS
+from services.intake.streamed import MIN_CHUNK_EVENTS, STREAMED_MIN_EVENTS
 from tests.factories import bsn, post
 from tests.intake.support import Partners, count, rows
 from tests.intake.test_concurrency import _absence
 
-SIZE = LOOKAHEAD_MIN_EVENTS + 10
+SIZE = STREAMED_MIN_EVENTS + 10
+assert SIZE > 2 * MIN_CHUNK_EVENTS
 
 
 def _statuses(response: Any) -> list[str]:
@@ -59,3 +60,41 @@ def test_a_large_batch_identified_by_onderwijsnummer(client: Any, partners: Part
     again = post(client, partners.school, body)
     assert _statuses(again) == ["duplicate"] * SIZE
     assert count("youths") == SIZE
+
+
+def test_a_new_youth_in_the_first_and_the_last_chunk_is_created_once(client: Any, partners: Partners) -> None:
+    number = bsn()
+    body = [_absence(partners, bsn(), f"chunk-{i}") for i in range(SIZE)]
+    for event in (body[0], body[-1]):
+        event["data"]["person"]["bsn"] = number
+    body[-1]["data"]["weekStart"] = "2026-01-05"  # another week of the same youth
+    response = post(client, partners.school, body)
+    assert response.status_code == 202
+    assert _statuses(response) == ["accepted"] * SIZE
+    assert count("youths") == SIZE - 1
+    weeks = [r for r in rows("absence_weeks") if r["youth_id"] == rows("events")[0]["youth_id"]]
+    assert len(weeks) == 2
+    (batch,) = rows("event_batches")
+    assert batch["event_count"] == SIZE
+
+
+def test_an_invalid_event_in_the_last_chunk_after_new_youths_stores_nothing(client: Any, partners: Partners) -> None:
+    body = [_absence(partners, bsn(), f"late-bad-{i}") for i in range(SIZE)]
+    body[-1]["data"]["scheduledHours"] = -1
+    response = post(client, partners.school, body)
+    assert response.status_code == 400
+    assert count("events") == count("youths") == count("absence_weeks") == count("event_batches") == 0
+
+
+def test_events_stored_before_in_the_last_chunk_are_duplicates(client: Any, partners: Partners) -> None:
+    # The chunks before it were sent already when the stored pair fails the insert: all of it is rolled back
+    # to the savepoint and the request goes the sequential way.
+    stored = [_absence(partners, bsn(), f"before-{i}") for i in range(3)]
+    assert post(client, partners.school, stored).status_code == 202
+    body = [_absence(partners, bsn(), f"after-{i}") for i in range(SIZE)] + stored
+    response = post(client, partners.school, body)
+    assert response.status_code == 202
+    assert _statuses(response) == ["accepted"] * SIZE + ["duplicate"] * len(stored)
+    assert count("events") == SIZE + len(stored)
+    assert count("youths") == SIZE + len(stored)
+    assert sorted(r["event_count"] for r in rows("event_batches")) == [len(stored), SIZE]
