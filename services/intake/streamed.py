@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.core.clock import utcnow
-from services.core.dispatch import SMALL_REQUEST_EVENTS, enqueue_after_commit
+from services.core.dispatch import enqueue_after_commit
 from services.core.identity import IdentifierKind, pseudonymise
 from services.intake import repository, repository_pipeline, service
 from services.intake.envelope import PREFIX, RawEvents, ValidEvent, valid_range, validate_events
@@ -134,16 +134,13 @@ def _accept_streamed(session: Session, partner_id: uuid.UUID, raw: RawEvents) ->
             writes.insert_youths(youths)
             if stored:
                 _send_events(writes, chunks, stored, pairs)
-        assert chunks is not None
-        if chunks.stored:
-            writes.apply_projection(
-                project(stored for _, stored in chunks.stored.values()),
-                service.local_ids(chunks.stored.values()),
-                chunks.created,
-            )
-    if chunks.stored:
-        small = len(chunks.stored) <= SMALL_REQUEST_EVENTS
-        enqueue_after_commit(session, service.EVALUATE_BATCH_TASK, writes.batch_id, coalesce=small)
+        assert chunks is not None  # at least one chunk, and every chunk stores its first-seen pairs
+        writes.apply_projection(
+            project(stored for _, stored in chunks.stored.values()),
+            service.local_ids(chunks.stored.values()),
+            chunks.created,
+        )
+    enqueue_after_commit(session, service.EVALUATE_BATCH_TASK, writes.batch_id)
     return service.AcceptResult(
         [
             service.EventResult(index, event["id"], "accepted" if index in chunks.stored else "duplicate")
