@@ -54,9 +54,10 @@ class PhaseTimer:
         self.current = defaultdict(float)
 
 
-# (label, module, attribute) timed inside accept_events; indented labels are nested in the one above. On Postgres
-# the writes go through one pipeline (_accept_pipelined); the sequential way (SQLite, retractions, a lost race)
-# has the phases after it.
+# (label, module, attribute) timed inside streamed.accept_posted; indented labels are nested in the one above. A
+# batch of 50 or more on Postgres takes _accept_streamed; single events and small batches validate_events, then
+# accept_events (one pipeline, _accept_pipelined); the sequential way (SQLite, retractions, a lost race) has the
+# phases after it.
 SUB_PHASES: list[tuple[str, str, str]] = [
     (
         "  _accept_streamed (a batch of 50 or more: chunks validated, each chunk's events sent meanwhile; one "
