@@ -127,7 +127,7 @@ def session_factory(read_only: bool = False) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(read_only: bool = False) -> Iterator[Session]:
-    """A unit of work for tasks and the CLI: commit on success, roll back on error."""
+    """A unit of work for tasks, the CLI and the intake handler: commit on success, roll back on error."""
     session = session_factory(read_only)()
     try:
         yield session

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from services.core.auth import authenticate, require_scope
-from services.core.db import session_factory
+from services.core.db import transaction
 from services.core.dependencies import database_slot
 from services.core.http import ServiceApi, health_router
 from services.core.scopes import Scope
@@ -76,9 +76,8 @@ async def post_events(request: Request) -> Response:
 
 
 def _accept_posted(request: Request, posted: PostedBody) -> Response:
-    """Committed here once the answer is ready, before the 202 is sent; rolled back on any failure."""
-    session = session_factory()()
-    try:
+    """Committed once the answer is ready, before the 202 is sent; rolled back on any failure."""
+    with transaction() as session:
         caller = authenticate(request, session)
         require_scope(caller, Scope.EVENTS_WRITE)
         kind, raw_body = checked_body(request, posted)
@@ -88,15 +87,7 @@ def _accept_posted(request: Request, posted: PostedBody) -> Response:
         if forbidden is not None:
             raise forbidden
         result = streamed.accept_posted(session, caller.partner_id, raw)
-        response = Response(result_body(result), status_code=202, media_type="application/json")
-        session.commit()
-        return response
-    except BaseException:
-        if session.in_transaction():
-            session.rollback()
-        raise
-    finally:
-        session.close()
+    return Response(result_body(result), status_code=202, media_type="application/json")
 
 
 def result_body(result: service.AcceptResult) -> bytes:

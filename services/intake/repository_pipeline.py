@@ -92,15 +92,6 @@ _COMPILED: dict[Any, Any] = {}
 _LIBPQ_PIPELINES = psycopg.Pipeline.is_supported()
 
 
-def _send(dialect: Any, connection: psycopg.Connection[Any], statement: Any, values: dict[str, Any]) -> Any:
-    compiled = _COMPILED.get(statement)
-    if compiled is None:
-        compiled = _COMPILED[statement] = statement.compile(dialect=dialect)
-    cursor = connection.cursor()
-    cursor.execute(str(compiled), compiled.construct_params(values))
-    return cursor
-
-
 def supported(session: Session) -> bool:
     return _LIBPQ_PIPELINES and session.get_bind().dialect.name == "postgresql"
 
@@ -120,7 +111,12 @@ class PipelinedWrites:
         self.batch_id: int | None = None
 
     def _send(self, statement: Any, values: dict[str, Any]) -> psycopg.Cursor[Any]:
-        return _send(self._dialect, self._connection, statement, values)
+        compiled = _COMPILED.get(statement)
+        if compiled is None:
+            compiled = _COMPILED[statement] = statement.compile(dialect=self._dialect)
+        cursor = self._connection.cursor()
+        cursor.execute(str(compiled), compiled.construct_params(values))
+        return cursor
 
     def insert_youths(self, rows: Sequence[dict[str, Any]]) -> None:
         """New youths, each with its id (`rows`: id, pseudonym, identifier_kind, identifier_ciphertext,

@@ -43,7 +43,7 @@ class AcceptResult:
         return len(self.results) - self.accepted
 
 
-def _identifier(event: ValidEvent) -> tuple[Literal["bsn", "onderwijsnummer"], str]:
+def identifier_of(event: ValidEvent) -> tuple[Literal["bsn", "onderwijsnummer"], str]:
     person = event.data.person
     if person.bsn is not None:
         return "bsn", person.bsn
@@ -54,11 +54,9 @@ def _identifier(event: ValidEvent) -> tuple[Literal["bsn", "onderwijsnummer"], s
 Identified = tuple[bytes, tuple[Literal["bsn", "onderwijsnummer"], str]]  # (pseudonym, (kind, identifier))
 
 
-def identify(event: ValidEvent, known: dict[tuple[IdentifierKind, str], bytes]) -> Identified:
-    """The event's pseudonym (from `known`, pseudonyms computed before, when it holds it) and identifier."""
-    kind, value = _identifier(event)
-    pseudonym = known.get((kind, value))
-    return pseudonym if pseudonym is not None else pseudonymise(kind, value), (kind, value)
+def _identify(event: ValidEvent) -> Identified:
+    kind, value = identifier_of(event)
+    return pseudonymise(kind, value), (kind, value)
 
 
 def resolve_youths(
@@ -110,7 +108,7 @@ def accept_events(
     first_index: dict[tuple[str, str], int] = {}
     for position, event in enumerate(events):
         first_index.setdefault((event.source, event.id), position)
-    identified = {position: identify(events[position], {}) for position in first_index.values()}
+    identified = {position: _identify(events[position]) for position in first_index.values()}
     # Retractions (rare) take the sequential way: they flag and replay what is stored already.
     pipelined = repository_pipeline.supported(session) and all(e.type != RETRACTION for e in events)
     # One look-up for both: the pairs stored before, and the youths that exist. A pair stored before stores
