@@ -66,7 +66,7 @@ SUB_PHASES: list[tuple[str, str, str]] = [
         "_accept_streamed",
     ),
     ("    valid_range (one chunk validated: envelope + pydantic)", "services.intake.streamed", "valid_range"),
-    ("    project (pure)", "services.intake.streamed", "project"),
+    ("    project (pure; the chunked way)", "services.intake.streamed", "project"),
     (
         "  validate_events (every event, before accept_events: single events, small batches)",
         "services.intake.streamed",
@@ -84,7 +84,7 @@ SUB_PHASES: list[tuple[str, str, str]] = [
         "services.intake.service",
         "_accept_pipelined",
     ),
-    ("    project (pure)", "services.intake.service", "project"),
+    ("    project (pure; single events, small batches)", "services.intake.service", "project"),
     ("    resolve_youths (sequential way: create the new ones)", "services.intake.service", "resolve_youths"),
     (
         "    insert_batch_and_events (sequential way: outbox row + events, one statement)",
