@@ -42,45 +42,40 @@ _INSERT_YOUTHS = text(
     """
 )
 
-# As repository._INSERT_BATCH_AND_EVENTS, with the reserved sequence numbers and without ON CONFLICT; an event
-# that a stored retraction names comes back flagged (and sends the request the sequential way).
+# The events insert of a request, as a CTE `stored`; `{batch_id}`: the SQL naming the request's outbox row. An
+# event that a stored retraction names comes back flagged (and sends the request the sequential way). The two
+# statements below fill it in from constants only (hence the noqa: nothing from a request reaches the text).
+_STORED_EVENTS = """
+    stored AS (
+        INSERT INTO events (seq, source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,
+                            birth_date, retracted)
+        SELECT e.seq, e.source, e.event_id, e.type, e.time, :partner_id, e.youth_id, {batch_id}, :received_at,
+               e.data, e.birth_date,
+               EXISTS (SELECT 1 FROM retractions r WHERE r.source = e.source AND r.retracted_id = e.event_id)
+        FROM json_to_recordset(CAST(:rows AS json)) AS e(seq bigint, source text, event_id text, type text,
+                                                       time timestamptz, youth_id uuid, data jsonb, birth_date date)
+        RETURNING retracted
+    )
+"""
+
+# As repository._INSERT_BATCH_AND_EVENTS, with the reserved sequence numbers and without ON CONFLICT.
 _INSERT_BATCH_AND_EVENTS = text(
     """
     WITH batch AS (
         INSERT INTO event_batches (partner_id, received_at, event_count, raise_signals, evaluated_at)
         VALUES (:partner_id, :received_at, :event_count, :raise_signals, NULL)
         RETURNING id
-    ), stored AS (
-        INSERT INTO events (seq, source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,
-                            birth_date, retracted)
-        SELECT e.seq, e.source, e.event_id, e.type, e.time, :partner_id, e.youth_id, (SELECT id FROM batch),
-               :received_at, e.data, e.birth_date,
-               EXISTS (SELECT 1 FROM retractions r WHERE r.source = e.source AND r.retracted_id = e.event_id)
-        FROM json_to_recordset(CAST(:rows AS json)) AS e(seq bigint, source text, event_id text, type text,
-                                                       time timestamptz, youth_id uuid, data jsonb, birth_date date)
-        RETURNING retracted
-    )
-    SELECT (SELECT id FROM batch), count(*) FILTER (WHERE retracted) FROM stored
-    """
+    ),"""  # noqa: S608
+    + _STORED_EVENTS.format(batch_id="(SELECT id FROM batch)")
+    + "SELECT (SELECT id FROM batch), count(*) FILTER (WHERE retracted) FROM stored"
 )
-
 
 # The events of a request's later chunks (services/intake/streamed.py): the outbox row is the one the request's
 # first events statement inserted, this session's last value of its sequence.
 _INSERT_MORE_EVENTS = text(
-    """
-    WITH stored AS (
-        INSERT INTO events (seq, source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,
-                            birth_date, retracted)
-        SELECT e.seq, e.source, e.event_id, e.type, e.time, :partner_id, e.youth_id,
-               (SELECT currval(pg_get_serial_sequence('event_batches', 'id'))), :received_at, e.data, e.birth_date,
-               EXISTS (SELECT 1 FROM retractions r WHERE r.source = e.source AND r.retracted_id = e.event_id)
-        FROM json_to_recordset(CAST(:rows AS json)) AS e(seq bigint, source text, event_id text, type text,
-                                                       time timestamptz, youth_id uuid, data jsonb, birth_date date)
-        RETURNING retracted
-    )
-    SELECT NULL::bigint, count(*) FILTER (WHERE retracted) FROM stored
-    """
+    "WITH"  # noqa: S608
+    + _STORED_EVENTS.format(batch_id="(SELECT currval(pg_get_serial_sequence('event_batches', 'id')))")
+    + "SELECT NULL::bigint, count(*) FILTER (WHERE retracted) FROM stored"
 )
 
 
