@@ -4,12 +4,13 @@ out through the signals API (and the database where the invariant itself is the 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
 
 from services.core.calendar import add_working_days
+from services.core.clock import local_date
 from services.core.db import get_engine
 from tests.factories import TestPartner
 from tests.signals.support import World, of_type
@@ -123,7 +124,9 @@ def test_a_handover_unanswered_for_5_working_days_raises_handover_stalled(world:
     world.scan(date(2026, 2, 6))
     [signal] = of_type(world.signals(world.partners.leerplicht), "absence-16h")
     requested = handover(world, signal["youth"]["id"], world.partners.leerplicht, world.partners.youth_coach)
-    asked_on = date.fromisoformat(requested["requestedAt"][:10])
+    # The working days count from the Amsterdam date of the request: between 22:00 and 24:00 UTC that is the
+    # next day of the UTC time stamp.
+    asked_on = local_date(datetime.fromisoformat(requested["requestedAt"]))
     world.scan(add_working_days(asked_on, 4))
     assert of_type(world.signals(world.partners.municipality), "handover-stalled") == []
     world.scan(add_working_days(asked_on, 5))
