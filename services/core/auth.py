@@ -84,17 +84,33 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _credentials(request: Request) -> tuple[str, uuid.UUID | None]:
-    """The plain key and, for Basic, the key id it must belong to."""
+@dataclass(frozen=True)
+class Credentials:
+    """What the request presents: a plain key (or an OAuth2 token) and, for Basic, the key id it must belong to."""
+
+    plain: str
+    claimed_id: uuid.UUID | None
+
+    @property
+    def key_hash(self) -> str:
+        return hash_key(self.plain)
+
+    def is_token(self, settings: Settings) -> bool:
+        """An OAuth2 access token (resource server mode), not one of our keys."""
+        return bool(settings.oauth_jwks_url) and self.claimed_id is None and oauth.looks_like_jwt(self.plain)
+
+
+def credentials(request: Request) -> Credentials:
+    """The request's credentials; 401 when there are none or they are malformed."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     value = value.strip()
     if scheme.lower() == "bearer" and value:
-        return value, None
+        return Credentials(value, None)
     if scheme.lower() == "basic" and value:
         try:
             user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
-            return password, uuid.UUID(user)
+            return Credentials(password, uuid.UUID(user))
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise _unauthorized("Malformed Basic credentials.") from None
     raise _unauthorized("An API key is required: Authorization: Bearer <key>.")
@@ -103,17 +119,24 @@ def _credentials(request: Request) -> tuple[str, uuid.UUID | None]:
 def authenticate(request: Request, session: Session, *, touch: bool = True) -> Caller:
     """The caller of `request`; `touch=False` for a read-only session (reporting), which may not write
     `last_used_at`."""
-    plain, claimed_id = _credentials(request)
+    presented = credentials(request)
     settings = get_settings()
-    if settings.oauth_jwks_url and claimed_id is None and oauth.looks_like_jwt(plain):
-        return _token_caller(plain, session, settings)
-    key = repository.find_key_for_auth(session, hash_key(plain))
+    if presented.is_token(settings):
+        return _token_caller(presented.plain, session, settings)
+    return caller_of_key(session, presented, repository.find_key_for_auth(session, presented.key_hash), touch=touch)
+
+
+def caller_of_key(
+    session: Session, presented: Credentials, key: repository.AuthKey | None, *, touch: bool = True
+) -> Caller:
+    """The caller holding `key`, the key found by `presented.key_hash` in this session's transaction (read by
+    `authenticate`, or beside the intake's first look-up); 401 when it is unknown, revoked or expired."""
     now = utcnow()
     if (
         key is None
         or key.revoked_at is not None
         or (key.expires_at is not None and key.expires_at <= now)
-        or (claimed_id is not None and claimed_id != key.id)
+        or (presented.claimed_id is not None and presented.claimed_id != key.id)
     ):
         raise _unauthorized("The API key is unknown, revoked or expired.")
     # Counted for known keys only: an unknown key cannot use up another key's budget.

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from services.core.models import ApiKey, Partner, PartnerBrin, PartnerRole
@@ -33,7 +34,8 @@ def find_key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
 
 _API_KEYS = cast(Table, ApiKey.__table__)
 # What authentication needs of a key, as a plain Core query: no ORM object to build and track on every request.
-_KEY_FOR_AUTH = select(
+# Also sent in a pipeline, beside a request's first look-up (services/intake/repository_pipeline.py).
+KEY_FOR_AUTH = select(
     _API_KEYS.c.id,
     _API_KEYS.c.partner_id,
     _API_KEYS.c.scopes,
@@ -43,10 +45,25 @@ _KEY_FOR_AUTH = select(
 ).where(_API_KEYS.c.key_hash == bindparam("key_hash"))
 
 
-def find_key_for_auth(session: Session, key_hash: str) -> Row[Any, Any, Any, Any, Any, Any] | None:
-    """id, partner_id, scopes, expires_at, revoked_at and last_used_at of the key with this hash, read in the
-    session's transaction (so a revocation counts at once)."""
-    return session.connection().execute(_KEY_FOR_AUTH, {"key_hash": key_hash}).one_or_none()
+@dataclass(frozen=True)
+class AuthKey:
+    """A key as authentication sees it: KEY_FOR_AUTH's row."""
+
+    id: uuid.UUID
+    partner_id: uuid.UUID
+    scopes: list[str]
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def auth_key_of(row: Sequence[Any] | None) -> AuthKey | None:
+    return None if row is None else AuthKey(*row)
+
+
+def find_key_for_auth(session: Session, key_hash: str) -> AuthKey | None:
+    """The key with this hash, read in the session's transaction (so a revocation counts at once)."""
+    return auth_key_of(session.connection().execute(KEY_FOR_AUTH, {"key_hash": key_hash}).one_or_none())
 
 
 def touch_key(session: Session, key_id: uuid.UUID, now: datetime) -> None:

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""The writes of a request in one psycopg pipeline (Postgres; part of the intake repository, split off by size).
+"""The writes of a request in one psycopg pipeline (Postgres; part of the intake repository, split off by size),
+and a small request's key and look-up in another (services/intake/lookahead.py).
 
 Sequentially, each write waits for Postgres before Python builds the next one's rows, and Postgres waits for
 Python in between: on a batch of 1000 events, Python's share (the event rows, the projection, their JSON) was
@@ -26,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
+from services.core import repository as core_repository
 from services.intake import repository
 from services.intake.projection import ProjectionRows
 from services.intake.repository_projection import as_json, projection_writes, statement_of
@@ -105,7 +107,8 @@ class PipelinedWrites:
         self._events: list[psycopg.Cursor[Any]] = []
         self.batch_id: int | None = None
 
-    def _send(self, statement: Any, values: dict[str, Any]) -> psycopg.Cursor[Any]:
+    def send(self, statement: Any, values: dict[str, Any]) -> psycopg.Cursor[Any]:
+        """`statement` (SQLAlchemy, compiled once) sent now; its cursor is read after the pipeline."""
         compiled = _COMPILED.get(statement)
         if compiled is None:
             compiled = _COMPILED[statement] = statement.compile(dialect=self._dialect)
@@ -117,7 +120,7 @@ class PipelinedWrites:
         """New youths, each with its id (`rows`: id, pseudonym, identifier_kind, identifier_ciphertext,
         created_at)."""
         if rows:
-            self._send(_INSERT_YOUTHS, {"rows": as_json(rows)})
+            self.send(_INSERT_YOUTHS, {"rows": as_json(rows)})
 
     def insert_batch_and_events(
         self,
@@ -137,7 +140,7 @@ class PipelinedWrites:
             "raise_signals": raise_signals,
             "rows": as_json(rows),
         }
-        self._events.append(self._send(_INSERT_BATCH_AND_EVENTS, values))
+        self._events.append(self.send(_INSERT_BATCH_AND_EVENTS, values))
 
     @property
     def sent_events(self) -> bool:
@@ -149,20 +152,20 @@ class PipelinedWrites:
         """More events of the outbox row `insert_batch_and_events` inserted (`rows` as there)."""
         assert self._events, "insert_batch_and_events comes first"
         values = {"partner_id": partner_id, "received_at": received_at, "rows": as_json(rows)}
-        self._events.append(self._send(_INSERT_MORE_EVENTS, values))
+        self._events.append(self.send(_INSERT_MORE_EVENTS, values))
 
     def find_stored(self, pairs: Collection[tuple[str, str]], pseudonyms: Collection[bytes], reserve: int) -> Lookup:
         """`repository.find_stored`, sent now and read by `Lookup.answer` (when needed: meanwhile Postgres looks
         up while Python goes on)."""
         values = repository.find_stored_values(pairs, pseudonyms, reserve)
-        return Lookup(self._send(repository.FIND_STORED, values), reserve)
+        return Lookup(self.send(repository.FIND_STORED, values), reserve)
 
     def apply_projection(
         self, rows: ProjectionRows, local_ids: Sequence[dict[str, Any]], created: Collection[uuid.UUID]
     ) -> None:
         """As `repository_projection.apply_projection`, in the pipeline."""
         for names, values in projection_writes(rows, local_ids, created):
-            self._send(statement_of(names), values)
+            self.send(statement_of(names), values)
 
     def finish(self) -> None:
         """Read the results (after the pipeline); LostRace when a stored retraction names an event."""
@@ -188,6 +191,23 @@ class Lookup:
         if self._found is None:
             self._found = repository.found_rows(self._cursor.fetchall(), self._reserve)
         return self._found
+
+
+def key_and_stored(
+    session: Session, key_hash: str, pairs: Collection[tuple[str, str]], pseudonyms: Collection[bytes], reserve: int
+) -> tuple[core_repository.AuthKey | None, repository.Found]:
+    """The caller's key (core_repository.find_key_for_auth) and `repository.find_stored`, in one pipeline: both
+    queries in one round trip, where one after the other took two (the transaction's BEGIN before them is a
+    round trip of its own: psycopg waits for it)."""
+    connection = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
+    sender = PipelinedWrites(session, connection)
+    try:
+        with connection.pipeline():
+            key = sender.send(core_repository.KEY_FOR_AUTH, {"key_hash": key_hash})
+            lookup = sender.find_stored(pairs, pseudonyms, reserve)
+        return core_repository.auth_key_of(key.fetchone()), lookup.answer()
+    except psycopg.Error as exc:
+        raise _translated(session, exc) from exc
 
 
 @contextmanager

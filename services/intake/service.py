@@ -93,32 +93,59 @@ def _stored_data(event: ValidEvent) -> dict[str, Any]:
     return event.data.model_dump(mode="json", by_alias=True, exclude={"person", "postcode4"}, exclude_none=True)
 
 
-def accept_events(
-    session: Session,
-    partner_id: uuid.UUID,
-    events: list[ValidEvent],
-    *,
-    raise_signals: bool = True,
-) -> AcceptResult:
-    """Store `events` (valid, one partner's) and their state. (A large batch posted to the API on Postgres takes
-    services/intake/streamed.py instead, which shares the pieces below.)"""
-    if not events:
-        return AcceptResult([], None)
-    now = utcnow()
+@dataclass(frozen=True)
+class Lookup:
+    """What a request looks up before it writes (`repository.find_stored`): its events' first positions by
+    (source, id), each first event's youth, and how many sequence numbers to reserve for the pipelined writes."""
+
+    first_index: dict[tuple[str, str], int]
+    identified: dict[int, Identified]
+    pipelined: bool
+
+    @property
+    def pseudonyms(self) -> set[bytes]:
+        return {pseudonym for pseudonym, _ in self.identified.values()}
+
+    @property
+    def reserve(self) -> int:
+        return len(self.first_index) if self.pipelined else 0
+
+
+def lookup_of(session: Session, events: list[ValidEvent]) -> Lookup:
     first_index: dict[tuple[str, str], int] = {}
     for position, event in enumerate(events):
         first_index.setdefault((event.source, event.id), position)
     identified = {position: _identify(events[position]) for position in first_index.values()}
     # Retractions (rare) take the sequential way: they flag and replay what is stored already.
     pipelined = repository_pipeline.supported(session) and all(e.type != RETRACTION for e in events)
+    return Lookup(first_index, identified, pipelined)
+
+
+def accept_events(
+    session: Session,
+    partner_id: uuid.UUID,
+    events: list[ValidEvent],
+    *,
+    raise_signals: bool = True,
+    looked_up: tuple[Lookup, repository.Found] | None = None,
+) -> AcceptResult:
+    """Store `events` (valid, one partner's) and their state. (A large batch posted to the API on Postgres takes
+    services/intake/streamed.py instead, which shares the pieces below.) `looked_up`: the look-up of these events
+    made already (services/intake/lookahead.py), with its answer."""
+    if not events:
+        return AcceptResult([], None)
+    now = utcnow()
     # One look-up for both: the pairs stored before, and the youths that exist. A pair stored before stores
     # nothing: no youth, no outbox row, no local id. (A concurrent request storing the same pair first is still
     # caught: by the pipelined insert's unique key, then the sequential insert's ON CONFLICT.) The sequence
     # numbers reserved for the pipeline cover pairs that turn out stored too: a gap in `seq` is harmless.
-    pseudonyms = {pseudonym for pseudonym, _ in identified.values()}
-    known, youths, seqs = repository.find_stored(
-        session, first_index, pseudonyms, reserve=len(first_index) if pipelined else 0
-    )
+    if looked_up is None:
+        lookup = lookup_of(session, events)
+        found = repository.find_stored(session, lookup.first_index, lookup.pseudonyms, reserve=lookup.reserve)
+    else:
+        lookup, found = looked_up
+    first_index, identified, pipelined = lookup.first_index, lookup.identified, lookup.pipelined
+    known, youths, seqs = found
     fresh = {key: position for key, position in first_index.items() if key not in known}
     if not fresh:
         return AcceptResult([EventResult(e.index, e.id, "duplicate") for e in events], None)

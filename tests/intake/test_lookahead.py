@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""A small request looks up its caller's key and its events in one round trip (services/intake/lookahead.py),
+and is refused exactly as before when anything is wrong with it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import Request
+from sqlalchemy import event as sqlalchemy_event
+
+from services.cli import admin
+from services.core.db import get_engine, transaction
+from services.core.dispatch import wait_for_tasks
+from services.intake import api, lookahead
+from services.intake.dependencies import PostedBody
+from tests.factories import BATCH, STRUCTURED, TestPartner, bsn, event, make_partner, post
+from tests.intake.support import VALID, Partners, count
+
+EVENTS = "/intake/v1/events"
+
+
+def _contact(partner: TestPartner, person: dict[str, str] | None = None) -> dict[str, Any]:
+    return event(partner, "support.contact", VALID["support.contact"][1], person=person or {"bsn": bsn()})
+
+
+def _request(partner: TestPartner, body: bytes, content_type: str = STRUCTURED["Content-Type"]) -> Request:
+    headers = [(b"authorization", f"Bearer {partner.key}".encode()), (b"content-type", content_type.encode())]
+    return Request({"type": "http", "method": "POST", "path": EVENTS, "headers": headers, "query_string": b""})
+
+
+@contextmanager
+def round_trips(tmp_path: Path) -> Iterator[list[int]]:
+    """The round trips to Postgres of the connections checked out meanwhile: libpq's protocol trace of each,
+    where every answer ends with one ReadyForQuery (a statement on its own, a pipeline's sync, a COMMIT)."""
+    wait_for_tasks()  # what earlier requests handed over
+    trace = tmp_path / "libpq.trace"
+    counted: list[int] = []
+    with trace.open("w") as sink:
+        me = threading.get_ident()  # not the embedded evaluation's thread, which may check out meanwhile
+        tracing: list[Any] = []
+
+        def traced(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+            if threading.get_ident() == me:
+                dbapi_connection.pgconn.trace(sink.fileno())
+                tracing.append(dbapi_connection)
+
+        def untraced(dbapi_connection: Any, _record: Any) -> None:
+            if dbapi_connection in tracing:
+                dbapi_connection.pgconn.untrace()
+                tracing.remove(dbapi_connection)
+
+        pool = get_engine().pool
+        sqlalchemy_event.listen(pool, "checkout", traced)
+        sqlalchemy_event.listen(pool, "checkin", untraced)
+        try:
+            yield counted
+        finally:
+            sqlalchemy_event.remove(pool, "checkout", traced)
+            sqlalchemy_event.remove(pool, "checkin", untraced)
+    counted.append(sum("ReadyForQuery" in line for line in trace.read_text().splitlines()))
+
+
+def _accept(partner: TestPartner, body: dict[str, Any] | list[dict[str, Any]]) -> Any:
+    content_type = (BATCH if isinstance(body, list) else STRUCTURED)["Content-Type"]
+    raw = json.dumps(body).encode()
+    return api._accept_posted(_request(partner, raw, content_type), PostedBody(raw))
+
+
+def test_a_single_event_takes_four_round_trips(partners: Partners, tmp_path: Path) -> None:
+    coach = partners.youth_coach
+    person = {"bsn": bsn()}
+    assert _accept(coach, _contact(coach, person)).status_code == 202  # the key's last use is written once
+
+    with round_trips(tmp_path) as counted:
+        response = _accept(coach, _contact(coach, person))
+
+    assert response.status_code == 202
+    # BEGIN (psycopg waits for it), the key and the look-up, the writes (one pipeline), COMMIT: one after the
+    # other, the key and the look-up took one each.
+    assert counted == [4]
+    assert count("events") == 2
+
+
+def test_a_small_batch_takes_four_round_trips_too(partners: Partners, tmp_path: Path) -> None:
+    coach = partners.youth_coach
+    assert _accept(coach, _contact(coach)).status_code == 202
+
+    with round_trips(tmp_path) as counted:
+        response = _accept(coach, [_contact(coach) for _ in range(3)])
+
+    assert response.status_code == 202
+    assert json.loads(response.body)["accepted"] == 3
+    assert counted == [4]
+
+
+def test_the_look_ahead_finds_the_key_the_youth_and_a_stored_pair(partners: Partners) -> None:
+    coach = partners.youth_coach
+    stored = _contact(coach)
+    assert _accept(coach, stored).status_code == 202
+    raw = json.dumps(stored).encode()
+
+    with transaction() as session:
+        ahead = lookahead.look_ahead(_request(coach, raw), PostedBody(raw), session)
+        assert ahead is not None
+        assert ahead.key is not None and ahead.key.id == uuid.UUID(coach.key_id)
+        known_pairs, youths, _seqs = ahead.found
+        assert known_pairs == {(stored["source"], stored["id"])}
+        assert len(youths) == 1
+
+
+@pytest.mark.parametrize(
+    ("why", "content_type", "body"),
+    [
+        ("an invalid event", STRUCTURED["Content-Type"], b'{"specversion": "1.0"}'),
+        ("not JSON", STRUCTURED["Content-Type"], b"{"),
+        ("another content type", "text/plain", None),
+        ("a body over one event's limit", STRUCTURED["Content-Type"], b" " * (64 * 1024 + 1)),
+    ],
+)
+def test_anything_to_refuse_takes_the_usual_order(
+    partners: Partners, why: str, content_type: str, body: bytes | None
+) -> None:
+    coach = partners.youth_coach
+    raw = body if body is not None else json.dumps(_contact(coach)).encode()
+
+    with transaction() as session:
+        assert lookahead.look_ahead(_request(coach, raw, content_type), PostedBody(raw), session) is None, why
+
+
+def test_an_unknown_key_with_a_valid_event_is_401_and_stores_nothing(client: Any, partners: Partners) -> None:
+    coach = partners.youth_coach
+    headers = {"Authorization": "Bearer glk_unknown", **STRUCTURED}
+
+    response = client.post(EVENTS, content=json.dumps(_contact(coach)), headers=headers)
+
+    assert response.status_code == 401
+    assert count("events") == 0 and count("youths") == 0 and count("event_batches") == 0
+
+
+def test_a_revoked_key_with_an_invalid_event_is_401_not_400(client: Any, partners: Partners) -> None:
+    coach = partners.youth_coach
+    admin.revoke_key(uuid.UUID(coach.key_id))
+    invalid = {**_contact(coach), "time": "yesterday"}
+
+    response = post(client, coach, invalid)
+
+    assert response.status_code == 401
+
+
+def test_a_key_without_events_write_is_403_before_the_content_type(client: Any) -> None:
+    reader = make_partner(["youth-coach"], scopes=["signals:read"])
+    headers = {**reader.headers, "Content-Type": "text/plain"}
+
+    response = client.post(EVENTS, content=json.dumps(_contact(reader)), headers=headers)
+
+    assert response.status_code == 403
+    assert count("events") == 0
+
+
+def test_a_foreign_source_is_403_and_stores_nothing(client: Any, partners: Partners) -> None:
+    coach, school = partners.youth_coach, partners.school
+    foreign = {**_contact(coach), "source": school.source}
+
+    response = post(client, coach, foreign)
+
+    assert response.status_code == 403
+    assert count("events") == 0 and count("youths") == 0
