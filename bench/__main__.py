@@ -7,7 +7,7 @@ the real intake; built once per size and seed, then reused). Then, size by size,
 process (one's servers and databases never outlive it); each writes bench/results/<name>-<youths>-<date>.md,
 whose goal table (the rows with a goal and a "met" column) RESULTS.md gathers. `--quick` passes `--quick` on;
 `--only intake,webhooks` runs a few; `--youths 20000` one size; `--gather` only rewrites RESULTS.md from
-today's result files.
+each benchmark's newest result file (a benchmark rerun alone replaces its rows, the others keep theirs).
 
     python -m bench                    # both sizes, every benchmark: about 50 minutes on 2 cores (+20 to build)
     python -m bench --youths 20000     # one size
@@ -54,10 +54,11 @@ class Outcome:
     youths: int
     code: int | None
     seconds: float
+    file: Path | None = None  # gathered: the newest result file; None: today's, just written
 
     @property
     def path(self) -> Path:
-        return result_path(self.name, self.youths)
+        return self.file or result_path(self.name, self.youths)
 
 
 def result_path(name: str, youths: int) -> Path:
@@ -151,7 +152,8 @@ def gather(outcomes: list[Outcome], populations: list[str], command: str) -> str
         f"{SEED}: youths 12 to 26 with a year of events, loaded through the real intake by bench/population.py); "
         "every ratio is against a baseline measured in the same run, on the same machine."
         + (
-            " Gathered from today's result files (linked below); each names the command that produced it."
+            " Gathered from each benchmark's newest result file (linked below, dated); each names the command that"
+            " produced it and the machine it ran on."
             if "--gather" in command
             else ""
         ),
@@ -171,13 +173,15 @@ def gather(outcomes: list[Outcome], populations: list[str], command: str) -> str
     return "\n".join(parts)
 
 
-def today_outcomes(names: list[str], sizes: list[int]) -> list[Outcome]:
-    """Today's result files as if just run (for --gather)."""
-    return [
-        Outcome(name, youths, 0 if result_path(name, youths).exists() else None, 0.0)
-        for youths in sizes
-        for name in names
-    ]
+def newest_outcomes(names: list[str], sizes: list[int]) -> list[Outcome]:
+    """Each benchmark's newest result file at each size, as if just run (for --gather). The dates in the names
+    are ISO dates, so the newest sorts last."""
+    outcomes = []
+    for youths in sizes:
+        for name in names:
+            found = sorted(common.RESULTS.glob(f"{name}-{youths}-????-??-??.md"))
+            outcomes.append(Outcome(name, youths, 0 if found else None, 0.0, found[-1] if found else None))
+    return outcomes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="every benchmark's quick variant")
     parser.add_argument("--only", default="", help="comma-separated names: " + ", ".join(BENCHMARKS))
     parser.add_argument("--youths", default=",".join(str(s) for s in SIZES), help="comma-separated sizes")
-    parser.add_argument("--gather", action="store_true", help="only write RESULTS.md from today's result files")
+    parser.add_argument(
+        "--gather", action="store_true", help="only write RESULTS.md from each benchmark's newest result files"
+    )
     args = parser.parse_args(argv)
     names = [n for n in args.only.split(",") if n] or list(BENCHMARKS)
     unknown = set(names) - set(BENCHMARKS)
@@ -194,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.youths.split(",") if s]
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.gather:
-        outcomes = today_outcomes(names, sizes)
+        outcomes = newest_outcomes(names, sizes)
     else:
         build_populations(sizes)
         outcomes = run(names, sizes, args.quick)
