@@ -8,8 +8,9 @@ look-up go in one pipeline (ADR 0034): four round trips (psycopg sends BEGIN and
 
 The answers keep their order. Whatever is wrong with the request (no or a bad key, a missing scope, another
 content type, an invalid event) sends it the usual way, `None` here, which raises the same problem at its
-turn; the work done ahead is rolled back with the transaction. A caller without a valid key costs one event's
-validation and one look-up more than before: the body is small by then (`max_event_bytes`).
+turn; the work done ahead is rolled back with the transaction. A caller without a valid key (or with a
+throttled or scope-less one) costs the validation of a small body (`max_event_bytes`), a pseudonym per youth
+and one look-up more than before (ADR 0034).
 """
 
 from __future__ import annotations
@@ -49,18 +50,21 @@ class LookedAhead:
 
 def look_ahead(request: Request, posted: PostedBody, session: Session) -> LookedAhead | None:
     """The key and the look-up in the session's first round trip, or None: the request takes the usual order
-    (a large body, SQLite, an OAuth2 token, or anything to refuse)."""
+    (SQLite, an OAuth2 token, a body over one event's limit, no events or 50 and more, or anything to refuse).
+    Only what validation accepted reaches the look-up: ids and sources Postgres can store."""
     settings = get_settings()
     content = posted.content
     if content is None or len(content) > settings.max_event_bytes or not repository_pipeline.supported(session):
         return None
     try:
         presented = credentials(request)
+        if presented.is_token(settings):
+            return None
         kind = check_content_type(request.headers.get("content-type"))
         raw = read_events(kind, content, request.headers, settings.max_batch_events, settings.max_event_bytes)
     except Problem:
         return None
-    if presented.is_token(settings) or not 0 < len(raw.events) < STREAMED_MIN_EVENTS:
+    if not 0 < len(raw.events) < STREAMED_MIN_EVENTS:
         return None
     events = valid_range(raw, 0, len(raw.events))
     if events is None:

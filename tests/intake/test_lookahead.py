@@ -173,3 +173,30 @@ def test_a_foreign_source_is_403_and_stores_nothing(client: Any, partners: Partn
 
     assert response.status_code == 403
     assert count("events") == 0 and count("youths") == 0
+
+
+@pytest.mark.parametrize("bad_id", ["ev-\x00-1", "ev-\ud800-1"], ids=["NUL", "unpaired surrogate"])
+def test_an_id_postgres_cannot_store_is_401_without_a_key_and_400_with_one(
+    client: Any, partners: Partners, bad_id: str
+) -> None:
+    coach = partners.youth_coach
+    body = json.dumps({**_contact(coach), "id": bad_id})  # escaped: \u0000, \ud800
+
+    anonymous = client.post(EVENTS, content=body, headers={"Authorization": "Bearer glk_unknown", **STRUCTURED})
+    known = client.post(EVENTS, content=body, headers={**coach.headers, **STRUCTURED})
+
+    assert anonymous.status_code == 401
+    assert known.status_code == 400, known.text
+    assert [p["name"] for p in known.json()["invalidParams"]] == ["/id"]
+    assert count("events") == 0
+
+
+def test_a_free_text_field_with_nul_is_400_naming_it(client: Any, partners: Partners) -> None:
+    coach = partners.youth_coach
+    body = json.dumps(_contact(coach, {"bsn": bsn(), "localId": "leerling\x001"}))
+
+    response = client.post(EVENTS, content=body, headers={**coach.headers, **STRUCTURED})
+
+    assert response.status_code == 400, response.text
+    assert [p["name"] for p in response.json()["invalidParams"]] == ["/data/person/localId"]
+    assert count("events") == 0
