@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from services.core.auth import authenticate, caller_of_key, require_scope
+from services.core.auth import Caller, authenticate, caller_of_key, require_scope
 from services.core.db import transaction
 from services.core.dependencies import database_slot
 from services.core.http import ServiceApi, health_router
@@ -18,7 +19,7 @@ from services.core.scopes import Scope
 from services.core.settings import get_settings
 from services.intake import lookahead, service, streamed
 from services.intake.dependencies import PostedBody, checked_body, read_posted_body
-from services.intake.envelope import BATCH, BINARY, STRUCTURED, authority_problem, read_events
+from services.intake.envelope import BATCH, BINARY, STRUCTURED, RawEvents, authority_problem, read_events
 from services.intake.schemas import IntakeResultRead
 
 router = APIRouter(prefix="/intake/v1", redirect_slashes=False)
@@ -82,24 +83,41 @@ def _accept_posted(request: Request, posted: PostedBody) -> Response:
         # any other takes the checks one by one. Either way a request is refused in the same order.
         ahead = lookahead.look_ahead(request, posted, session)
         if ahead is None:
-            caller = authenticate(request, session)
+            result = _accept_in_order(request, posted, session)
         else:
-            caller = caller_of_key(session, ahead.presented, ahead.key)
-        require_scope(caller, Scope.EVENTS_WRITE)
-        kind, raw_body = checked_body(request, posted)
-        if ahead is None:
-            settings = get_settings()
-            raw = read_events(kind, raw_body, request.headers, settings.max_batch_events, settings.max_event_bytes)
-        else:
-            raw = ahead.raw
-        forbidden = authority_problem(raw.events, caller.partner)
-        if forbidden is not None:
-            raise forbidden
-        if ahead is None:
-            result = streamed.accept_posted(session, caller.partner_id, raw)
-        else:
-            result = ahead.accept(session, caller.partner_id)
+            result = _accept_looked_ahead(request, posted, session, ahead)
     return Response(result_body(result), status_code=202, media_type="application/json")
+
+
+def _accept_in_order(request: Request, posted: PostedBody, session: Session) -> service.AcceptResult:
+    caller = authenticate(request, session)
+    kind, raw_body = _admitted(request, posted, caller)
+    settings = get_settings()
+    raw = read_events(kind, raw_body, request.headers, settings.max_batch_events, settings.max_event_bytes)
+    _check_authority(raw, caller)
+    return streamed.accept_posted(session, caller.partner_id, raw)
+
+
+def _accept_looked_ahead(
+    request: Request, posted: PostedBody, session: Session, ahead: lookahead.LookedAhead
+) -> service.AcceptResult:
+    caller = caller_of_key(session, ahead.presented, ahead.key)
+    _admitted(request, posted, caller)
+    _check_authority(ahead.raw, caller)
+    return ahead.accept(session, caller.partner_id)
+
+
+def _admitted(request: Request, posted: PostedBody, caller: Caller) -> tuple[str, bytes]:
+    """The scope (403), then the content mode and body (415, 413)."""
+    require_scope(caller, Scope.EVENTS_WRITE)
+    return checked_body(request, posted)
+
+
+def _check_authority(raw: RawEvents, caller: Caller) -> None:
+    """403 for events naming another partner's source or a type the caller may not post."""
+    forbidden = authority_problem(raw.events, caller.partner)
+    if forbidden is not None:
+        raise forbidden
 
 
 def result_body(result: service.AcceptResult) -> bytes:

@@ -40,12 +40,12 @@ class LookedAhead:
     key: AuthKey | None
     raw: RawEvents
     events: list[service.ValidEvent]
-    lookup: service.Lookup
+    plan: service.LookupPlan
     found: Found
 
     def accept(self, session: Session, partner_id: uuid.UUID) -> service.AcceptResult:
         """`service.accept_events` with the look-up made here (the caller is known and allowed by now)."""
-        return service.accept_events(session, partner_id, self.events, looked_up=(self.lookup, self.found))
+        return service.accept_events(session, partner_id, self.events, looked_up=(self.plan, self.found))
 
 
 def look_ahead(request: Request, posted: PostedBody, session: Session) -> LookedAhead | None:
@@ -69,8 +69,8 @@ def look_ahead(request: Request, posted: PostedBody, session: Session) -> Looked
     events = valid_range(raw, 0, len(raw.events))
     if events is None:
         return None
-    lookup = service.lookup_of(session, events)
+    plan = service.lookup_plan(session, events)
     key, found = repository_pipeline.key_and_stored(
-        session, presented.key_hash, lookup.first_index.keys(), lookup.pseudonyms, lookup.reserve
+        session, presented.key_hash, plan.first_index.keys(), plan.pseudonyms, plan.reserve
     )
-    return LookedAhead(presented, key, raw, events, lookup, found)
+    return LookedAhead(presented, key, raw, events, plan, found)

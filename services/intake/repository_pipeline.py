@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import psycopg
 from sqlalchemy import text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
@@ -93,6 +94,19 @@ def supported(session: Session) -> bool:
     return _LIBPQ_PIPELINES and session.get_bind().dialect.name == "postgresql"
 
 
+def _send_compiled(
+    connection: psycopg.Connection[Any], dialect: Dialect, statement: Any, values: dict[str, Any]
+) -> psycopg.Cursor[Any]:
+    """`statement` (SQLAlchemy, compiled once) sent now on the pipeline's connection; its cursor is read after the
+    pipeline."""
+    compiled = _COMPILED.get(statement)
+    if compiled is None:
+        compiled = _COMPILED[statement] = statement.compile(dialect=dialect)
+    cursor = connection.cursor()
+    cursor.execute(str(compiled), compiled.construct_params(values))
+    return cursor
+
+
 class LostRace(Exception):
     """A concurrent request stored one of the youths or events first, or a stored retraction names one of the
     events: nothing of the pipeline was kept (rolled back to its savepoint)."""
@@ -107,20 +121,14 @@ class PipelinedWrites:
         self._events: list[psycopg.Cursor[Any]] = []
         self.batch_id: int | None = None
 
-    def send(self, statement: Any, values: dict[str, Any]) -> psycopg.Cursor[Any]:
-        """`statement` (SQLAlchemy, compiled once) sent now; its cursor is read after the pipeline."""
-        compiled = _COMPILED.get(statement)
-        if compiled is None:
-            compiled = _COMPILED[statement] = statement.compile(dialect=self._dialect)
-        cursor = self._connection.cursor()
-        cursor.execute(str(compiled), compiled.construct_params(values))
-        return cursor
+    def _send(self, statement: Any, values: dict[str, Any]) -> psycopg.Cursor[Any]:
+        return _send_compiled(self._connection, self._dialect, statement, values)
 
     def insert_youths(self, rows: Sequence[dict[str, Any]]) -> None:
         """New youths, each with its id (`rows`: id, pseudonym, identifier_kind, identifier_ciphertext,
         created_at)."""
         if rows:
-            self.send(_INSERT_YOUTHS, {"rows": as_json(rows)})
+            self._send(_INSERT_YOUTHS, {"rows": as_json(rows)})
 
     def insert_batch_and_events(
         self,
@@ -140,7 +148,7 @@ class PipelinedWrites:
             "raise_signals": raise_signals,
             "rows": as_json(rows),
         }
-        self._events.append(self.send(_INSERT_BATCH_AND_EVENTS, values))
+        self._events.append(self._send(_INSERT_BATCH_AND_EVENTS, values))
 
     @property
     def sent_events(self) -> bool:
@@ -152,20 +160,20 @@ class PipelinedWrites:
         """More events of the outbox row `insert_batch_and_events` inserted (`rows` as there)."""
         assert self._events, "insert_batch_and_events comes first"
         values = {"partner_id": partner_id, "received_at": received_at, "rows": as_json(rows)}
-        self._events.append(self.send(_INSERT_MORE_EVENTS, values))
+        self._events.append(self._send(_INSERT_MORE_EVENTS, values))
 
     def find_stored(self, pairs: Collection[tuple[str, str]], pseudonyms: Collection[bytes], reserve: int) -> Lookup:
         """`repository.find_stored`, sent now and read by `Lookup.answer` (when needed: meanwhile Postgres looks
         up while Python goes on)."""
         values = repository.find_stored_values(pairs, pseudonyms, reserve)
-        return Lookup(self.send(repository.FIND_STORED, values), reserve)
+        return Lookup(self._send(repository.FIND_STORED, values), reserve)
 
     def apply_projection(
         self, rows: ProjectionRows, local_ids: Sequence[dict[str, Any]], created: Collection[uuid.UUID]
     ) -> None:
         """As `repository_projection.apply_projection`, in the pipeline."""
         for names, values in projection_writes(rows, local_ids, created):
-            self.send(statement_of(names), values)
+            self._send(statement_of(names), values)
 
     def finish(self) -> None:
         """Read the results (after the pipeline); LostRace when a stored retraction names an event."""
@@ -193,19 +201,26 @@ class Lookup:
         return self._found
 
 
+def _driver_connection(session: Session) -> psycopg.Connection[Any]:
+    """The psycopg connection under the session's (its transaction begun by SQLAlchemy)."""
+    return cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
+
+
 def key_and_stored(
     session: Session, key_hash: str, pairs: Collection[tuple[str, str]], pseudonyms: Collection[bytes], reserve: int
 ) -> tuple[core_repository.AuthKey | None, repository.Found]:
     """The caller's key (core_repository.find_key_for_auth) and `repository.find_stored`, in one pipeline: both
     queries in one round trip, where one after the other took two (the transaction's BEGIN before them is a
     round trip of its own: psycopg waits for it)."""
-    connection = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
-    sender = PipelinedWrites(session, connection)
+    connection = _driver_connection(session)
+    dialect = session.get_bind().dialect
     try:
         with connection.pipeline():
-            key = sender.send(core_repository.KEY_FOR_AUTH, {"key_hash": key_hash})
-            lookup = sender.find_stored(pairs, pseudonyms, reserve)
-        return core_repository.auth_key_of(key.fetchone()), lookup.answer()
+            key = _send_compiled(connection, dialect, core_repository.KEY_FOR_AUTH, {"key_hash": key_hash})
+            stored = _send_compiled(
+                connection, dialect, repository.FIND_STORED, repository.find_stored_values(pairs, pseudonyms, reserve)
+            )
+        return core_repository.auth_key_of(key.fetchone()), repository.found_rows(stored.fetchall(), reserve)
     except psycopg.Error as exc:
         raise _translated(session, exc) from exc
 
@@ -218,7 +233,7 @@ def pipelined_writes(session: Session) -> Iterator[PipelinedWrites]:
     The savepoint is not released: the transaction's COMMIT ends it too, and a RELEASE after the results are
     checked would cost a round trip of its own.
     """
-    connection = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
+    connection = _driver_connection(session)
     writes = PipelinedWrites(session, connection)
     try:
         try:

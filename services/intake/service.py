@@ -94,7 +94,7 @@ def _stored_data(event: ValidEvent) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Lookup:
+class LookupPlan:
     """What a request looks up before it writes (`repository.find_stored`): its events' first positions by
     (source, id), each first event's youth, and how many sequence numbers to reserve for the pipelined writes."""
 
@@ -111,14 +111,15 @@ class Lookup:
         return len(self.first_index) if self.pipelined else 0
 
 
-def lookup_of(session: Session, events: list[ValidEvent]) -> Lookup:
+def lookup_plan(session: Session, events: list[ValidEvent]) -> LookupPlan:
+    """What `repository.find_stored` is asked for these events (the first event of each (source, id) counts)."""
     first_index: dict[tuple[str, str], int] = {}
     for position, event in enumerate(events):
         first_index.setdefault((event.source, event.id), position)
     identified = {position: _identify(events[position]) for position in first_index.values()}
     # Retractions (rare) take the sequential way: they flag and replay what is stored already.
     pipelined = repository_pipeline.supported(session) and all(e.type != RETRACTION for e in events)
-    return Lookup(first_index, identified, pipelined)
+    return LookupPlan(first_index, identified, pipelined)
 
 
 def accept_events(
@@ -127,7 +128,7 @@ def accept_events(
     events: list[ValidEvent],
     *,
     raise_signals: bool = True,
-    looked_up: tuple[Lookup, repository.Found] | None = None,
+    looked_up: tuple[LookupPlan, repository.Found] | None = None,
 ) -> AcceptResult:
     """Store `events` (valid, one partner's) and their state. (A large batch posted to the API on Postgres takes
     services/intake/streamed.py instead, which shares the pieces below.) `looked_up`: the look-up of these events
@@ -140,11 +141,11 @@ def accept_events(
     # caught: by the pipelined insert's unique key, then the sequential insert's ON CONFLICT.) The sequence
     # numbers reserved for the pipeline cover pairs that turn out stored too: a gap in `seq` is harmless.
     if looked_up is None:
-        lookup = lookup_of(session, events)
-        found = repository.find_stored(session, lookup.first_index, lookup.pseudonyms, reserve=lookup.reserve)
+        plan = lookup_plan(session, events)
+        found = repository.find_stored(session, plan.first_index, plan.pseudonyms, reserve=plan.reserve)
     else:
-        lookup, found = looked_up
-    first_index, identified, pipelined = lookup.first_index, lookup.identified, lookup.pipelined
+        plan, found = looked_up
+    first_index, identified, pipelined = plan.first_index, plan.identified, plan.pipelined
     known, youths, seqs = found
     fresh = {key: position for key, position in first_index.items() if key not in known}
     if not fresh:
