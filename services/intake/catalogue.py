@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from services.core.identity import passes_elfproef, valid_onderwijsnummer
 from services.core.scopes import Role
+from services.core.text import StorableText
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EARLIEST_DATE = date(1900, 1, 1)
@@ -42,31 +43,10 @@ def _monday(value: date) -> date:
     return value
 
 
-def storable_text(value: str) -> bool:
-    """Text Postgres can keep: no NUL (text and jsonb refuse it) and no unpaired surrogate (not UTF-8)."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _storable(value: str) -> str:
-    if not storable_text(value):
-        raise ValueError("must not contain NUL or unpaired surrogate characters")
-    return value
-
-
-# Free text of a partner's own (ids, codes): any characters Postgres can store.
-Text = AfterValidator(_storable)
-
-
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Monday = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_monday)]
 Hours = Annotated[float, Strict(), Field(ge=0, le=60, allow_inf_nan=False)]
-EpisodeId = Annotated[str, Strict(), Field(min_length=1, max_length=200), Text]
+EpisodeId = Annotated[str, Strict(), Field(min_length=1, max_length=200), StorableText]
 Brin = Annotated[str, Strict(), Field(pattern=r"^[0-9]{2}[A-Z0-9]{2}$")]
 DistrictCode = Annotated[str, Strict(), Field(pattern=r"^WK\d{6}$")]
 Flag = Annotated[bool, Strict()]
@@ -102,7 +82,7 @@ class Person(Data):
     bsn: Annotated[str, Strict(), AfterValidator(_bsn)] | None = None
     onderwijsnummer: Annotated[str, Strict(), AfterValidator(_onderwijsnummer)] | None = None
     birth_date: IsoDate | None = Field(default=None, alias="birthDate")
-    local_id: Annotated[str, Strict(), Field(min_length=1, max_length=64), Text] | None = Field(
+    local_id: Annotated[str, Strict(), Field(min_length=1, max_length=64), StorableText] | None = Field(
         default=None, alias="localId"
     )
 
@@ -219,7 +199,7 @@ class AbsenceReported(EventData):
         return self
 
 
-Article = Annotated[str, Strict(), Field(min_length=1, max_length=16), Text]
+Article = Annotated[str, Strict(), Field(min_length=1, max_length=16), StorableText]
 
 
 class ExemptionGranted(EventData):
@@ -270,7 +250,7 @@ class CareStarted(EventData):
     episode_id: EpisodeId = Field(alias="episodeId")
     date: IsoDate
     framework: CareFramework
-    kind: Annotated[str, Strict(), Field(min_length=1, max_length=40), Text] | None = None
+    kind: Annotated[str, Strict(), Field(min_length=1, max_length=40), StorableText] | None = None
 
 
 class CareEnded(CareStarted):
@@ -324,7 +304,9 @@ class LifeDomainsAssessed(EventData):
 
 
 class EventRetracted(EventData):
-    retracted_id: Annotated[str, Strict(), Field(min_length=1, max_length=200), Text] = Field(alias="retractedId")
+    retracted_id: Annotated[str, Strict(), Field(min_length=1, max_length=200), StorableText] = Field(
+        alias="retractedId"
+    )
 
 
 EDUCATION_POSTERS = frozenset({Role.SCHOOL, Role.LEERPLICHT, Role.DOORSTROOMPUNT})

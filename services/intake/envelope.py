@@ -22,7 +22,8 @@ from pydantic import ValidationError
 from services.core.problems import InvalidParam, Problem, bad_request, pointer
 from services.core.repository import PartnerProfile
 from services.core.scopes import Role
-from services.intake.catalogue import CATALOGUE, FIELD_ERRORS, OWN_BRIN_TYPES, PREFIX, EventData, storable_text
+from services.core.text import STORABLE_REASON, storable_text
+from services.intake.catalogue import CATALOGUE, FIELD_ERRORS, OWN_BRIN_TYPES, PREFIX, EventData
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -259,7 +260,7 @@ def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> Vali
     if event_id is not None and len(event_id) > MAX_ID_LENGTH:
         errors.append(("/id", f"must be at most {MAX_ID_LENGTH} characters"))
     elif event_id is not None and not storable_text(event_id):
-        errors.append(("/id", "must not contain NUL or unpaired surrogate characters"))
+        errors.append(("/id", STORABLE_REASON))
     source = _required_string(event, "source", errors)
     if source is not None and _source_holder(source) is None:
         errors.append(
