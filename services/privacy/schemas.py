@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
+from services.core.text import StorableText
 from services.signals.schemas import UtcDateTime, _Input, _Read
 
 MAX_REASON = 500
@@ -95,7 +96,9 @@ class ExportHandoverRead(_RowRead):
 
 
 class ObjectionCreate(_Input):
-    reason: str = Field(min_length=1, max_length=MAX_REASON, description="The youth's reason, as noted")
+    reason: Annotated[str, StorableText] = Field(
+        min_length=1, max_length=MAX_REASON, description="The youth's reason, as noted"
+    )
 
 
 class ObjectionRead(_RowRead):

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from services.core.text import StorableText
 
 
 class Schema(BaseModel):
@@ -39,7 +42,7 @@ class IndicatorList(Schema):
 class MeasurementCreate(Schema):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    label: str = Field(min_length=1, max_length=100)
+    label: Annotated[str, StorableText] = Field(min_length=1, max_length=100)
     date: date
 
 

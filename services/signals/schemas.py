@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 from services.core.clock import as_utc
+from services.core.text import StorableText
 
 SignalStatus = Literal["open", "acknowledged", "resolved", "dismissed"]
 HandoverStatus = Literal["pending", "accepted", "declined", "withdrawn"]
@@ -110,7 +111,7 @@ class SignalPageRead(_Read):
 
 class CloseReasonCreate(_Input):
     code: CloseReasonCode
-    note: str | None = Field(default=None, max_length=500)
+    note: Annotated[str, StorableText] | None = Field(default=None, max_length=500)
 
 
 class SignalUpdate(_Input):
@@ -157,12 +158,12 @@ class YouthRead(YouthSummaryRead):
 
 class HandoverCreate(_Input):
     to_partner_id: uuid.UUID
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Annotated[str, StorableText] = Field(min_length=1, max_length=500)
 
 
 class HandoverUpdate(_Input):
     status: Literal["accepted", "declined"]
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[str, StorableText] | None = Field(default=None, max_length=500)
 
 
 class HandoverRead(_Read):

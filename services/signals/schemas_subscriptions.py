@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from services.core.text import StorableText
 from services.signals.schemas import UtcDateTime
 from services.signals.webhooks.event_types import check_filter
 
@@ -24,8 +25,8 @@ AUTH_TOKEN_PATTERN = r"^[A-Za-z0-9\-._~+/]+=*$"  # noqa: S105 (a syntax, not a t
 
 TypeFilter = Annotated[str, AfterValidator(check_filter)]
 TypeFilters = Annotated[list[TypeFilter], Field(min_length=1, max_length=MAX_TYPES)]
-Url = Annotated[str, Field(min_length=1, max_length=MAX_URL)]
-Description = Annotated[str, Field(max_length=500)]
+Url = Annotated[str, Field(min_length=1, max_length=MAX_URL), StorableText]
+Description = Annotated[str, Field(max_length=500), StorableText]
 AuthToken = Annotated[str, Field(min_length=1, max_length=500, pattern=AUTH_TOKEN_PATTERN)]
 
 

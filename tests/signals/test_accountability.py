@@ -160,3 +160,18 @@ def test_without_a_partner_for_the_role_the_municipality_gets_it(world: World) -
     assert signal["routedTo"] == world.partners.municipality.id
     fallback = next(r for r in signal["reasons"] if r["code"] == "no-partner-for-role")
     assert fallback["facts"] == {"role": "leerplicht"}
+
+
+def test_a_handover_reason_postgres_cannot_store_is_400_naming_it(world: World) -> None:
+    truant(world, date(2011, 5, 5))
+    world.scan(date(2026, 2, 6))
+    [signal] = of_type(world.signals(world.partners.leerplicht), "absence-16h")
+
+    response = world.client.post(
+        f"/signals/v1/youths/{signal['youth']['id']}/handovers",
+        json={"toPartnerId": world.partners.youth_coach.id, "reason": "turns 18\x00"},
+        headers=world.partners.leerplicht.headers,
+    )
+
+    assert response.status_code == 400, response.text
+    assert [p["name"] for p in response.json()["invalidParams"]] == ["/reason"]

@@ -386,3 +386,10 @@ def test_handshake_without_a_listener_is_refused(
     refused = _create(client, owner, url=closed, handshake=True)
     assert names(refused) == ["/url"]
     assert "did not answer" in refused.json()["invalidParams"][0]["reason"]
+
+
+def test_a_description_postgres_cannot_store_is_400_naming_it(client: TestClient, owner: TestPartner) -> None:
+    answer = _create(client, owner, description="ours\x00")
+
+    assert answer.status_code == 400, answer.text
+    assert names(answer) == ["/description"]
