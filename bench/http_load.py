@@ -20,6 +20,7 @@ from bench.common import percentile
 
 OPEN_LOOP_CONNECTIONS = 64
 TIMEOUT_SECONDS = 30
+SLICE_SECONDS = 5.0
 
 
 def _session(connections: int) -> aiohttp.ClientSession:
@@ -73,6 +74,12 @@ class LatencyResult:
     p95: float
     p99: float
     max: float
+    slice_p99: list[float]  # the p99 of the requests scheduled in each SLICE_SECONDS of the run, in order
+
+    def slices(self) -> str:
+        """The slices' p99s, e.g. "12 / 14 / 480 / 31 ms": a tail confined to one slice is a moment of the
+        machine's, one in every slice the endpoint's own."""
+        return " / ".join(f"{p99:.0f}" for p99 in self.slice_p99) + " ms"
 
 
 async def open_loop(
@@ -80,7 +87,7 @@ async def open_loop(
 ) -> LatencyResult:
     """Requests fired on a fixed schedule whatever the answers do; latency counted from the scheduled time."""
     count = max(1, int(rate * seconds))
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []  # (scheduled, latency)
     errors = 0
     payloads = [next(bodies) for _ in range(count)]
     async with _session(OPEN_LOOP_CONNECTIONS) as client:
@@ -88,7 +95,7 @@ async def open_loop(
         async def fire(scheduled: float, payload: bytes) -> None:
             nonlocal errors
             ok = await _post(client, url, payload, headers)
-            latencies.append(time.perf_counter() - scheduled)
+            latencies.append((scheduled, time.perf_counter() - scheduled))
             errors += not ok
 
         tasks = []
@@ -101,7 +108,10 @@ async def open_loop(
             tasks.append(asyncio.create_task(fire(scheduled, payload)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
-    ordered = sorted(latencies)
+    ordered = sorted(latency for _, latency in latencies)
+    by_slice: dict[int, list[float]] = {}
+    for scheduled, latency in latencies:
+        by_slice.setdefault(int((scheduled - start) // SLICE_SECONDS), []).append(latency)
     return LatencyResult(
         rate=rate,
         achieved=count / elapsed,
@@ -111,4 +121,5 @@ async def open_loop(
         p95=percentile(ordered, 0.95) * 1000,
         p99=percentile(ordered, 0.99) * 1000,
         max=ordered[-1] * 1000,
+        slice_p99=[percentile(sorted(by_slice[index]), 0.99) * 1000 for index in sorted(by_slice)],
     )

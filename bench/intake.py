@@ -4,9 +4,10 @@
 1. Batched intake (batches of 1000 events over HTTP) vs a raw psycopg COPY of the same rows: the simulated
    partners' next batches into a database holding a simulated population (bench/intake_simulated.py, the
    goal), then a first load of synthetic events about youths never seen before (bench/intake_events.py).
-2. Single-event POST at fixed concurrency vs a bare FastAPI endpoint doing one INSERT (bench/bare_app.py);
-   then our endpoint open-loop at 70% of its peak: p50/p95/p99 latency, and the bare endpoint in the same open
-   loop (what the machine gives any endpoint at that load).
+2. Single-event POST, each endpoint's peak over a few concurrencies, vs a bare FastAPI endpoint doing one INSERT
+   (bench/bare_app.py); then our endpoint open-loop at 70% of its peak: p50/p95/p99 latency, the bare endpoint
+   in the same open loop (what the machine gives any endpoint at that load) and, as a control, the bare
+   endpoint at 70% of its own peak (whether the machine lets any endpoint meet the goal's terms).
 3. Where the batched path spends its time (phases in-process, cProfile).
 
     python -m bench.intake                    # 20,000 simulated youths, a few minutes (after the population)
@@ -36,7 +37,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bench import common, intake_simulated, population
-from bench.http_load import LatencyResult, closed_loop, open_loop
+from bench.http_load import SLICE_SECONDS, LatencyResult, closed_loop, open_loop
 from bench.intake_events import (
     MIX,
     PREFIX,
@@ -235,13 +236,14 @@ def render(
     args: argparse.Namespace,
     batches: tuple[BatchResult, BatchResult],
     single: tuple[float, int, float, int],
-    latency: LatencyResult,
+    latencies: tuple[LatencyResult, LatencyResult],
     report: ProfileReport,
     single_report: ProfileReport,
     checks: list[str],
 ) -> str:
     ours_rps, ours_err, bare_rps, bare_err = single
     batch, first = batches
+    latency, control = latencies
     rows = [
         [
             f"batched intake, events/s: the simulated partners' next {batch.batches} batches of {args.events} "
@@ -262,7 +264,8 @@ def render(
             "",
         ],
         [
-            f"single-event POST, req/s ({args.concurrency} concurrent, closed loop, {args.peak_seconds:.0f} s)",
+            f"single-event POST, req/s (closed loop, {_concurrency_label(args.concurrency)} concurrent, the best; "
+            f"{args.peak_seconds:.0f} s per run)",
             f"{ours_rps:,.0f} ({ours_err} errors)",
             f"bare {bare_rps:,.0f} ({bare_err} errors)",
             _ratio(ours_rps, bare_rps),
@@ -278,6 +281,15 @@ def render(
             "",
             f"<= {GOAL_P99_MS:.0f} ms",
             _met(latency.p99 <= GOAL_P99_MS and latency.errors == 0),
+        ],
+        [
+            f"control: the bare endpoint's p99 at {LOAD_FRACTION:.0%} of its own peak ({control.rate:,.0f} req/s "
+            f"open loop, {args.seconds:.0f} s, {control.errors} errors): the goal's terms applied to the baseline",
+            "",
+            f"p99 {control.p99:.1f} ms (p50 {control.p50:.1f} ms, p95 {control.p95:.1f} ms, max {control.max:.0f} ms)",
+            "",
+            f"<= {GOAL_P99_MS:.0f} ms",
+            _met(control.p99 <= GOAL_P99_MS and control.errors == 0),
         ],
     ]
     lines = [
@@ -327,6 +339,20 @@ def render(
     return "\n".join(lines)
 
 
+def _concurrencies(value: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of client counts, e.g. 8,16") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("client counts are at least 1")
+    return counts
+
+
+def _concurrency_label(counts: tuple[int, ...]) -> str:
+    return " or ".join(str(count) for count in counts)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.intake", description=__doc__.split("\n")[0])
     population.add_arguments(parser)
@@ -335,7 +361,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--first-load-batches", type=int, default=10, help="measured first-load batches")
     parser.add_argument("--seconds", type=float, default=20, help="length of the open-loop latency run")
     parser.add_argument("--peak-seconds", type=float, default=15, help="length of each closed-loop peak run")
-    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients of the peak runs")
+    parser.add_argument(
+        "--concurrency",
+        type=_concurrencies,
+        default=(8, 16),
+        help="concurrent clients of the peak runs, comma-separated (each endpoint's peak is its best of them)",
+    )
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of the two peak runs (best one counts; the median sets the load)"
     )
@@ -390,24 +421,30 @@ def main(argv: list[str] | None = None) -> int:
         first_batch = run_batched(ours.base_url, first_batches, warmup)
         print(f"  ours {first_batch.ours_eps:,.0f} events/s, COPY {first_batch.copy_eps:,.0f} events/s", flush=True)
         print(
-            f"single-event peak, {args.concurrency} concurrent, {args.peak_seconds:.0f} s per run, "
-            f"{args.rounds} round(s) of bare then ours ...",
+            f"single-event peak, {_concurrency_label(args.concurrency)} concurrent, {args.peak_seconds:.0f} s per "
+            f"run, {args.rounds} round(s) of bare then ours ...",
             flush=True,
         )
         ours_bodies = (body(e) for e in intake_simulated.single_events(left, single_partner, "s"))
         bare_bodies = (body(e) for e in intake_simulated.single_events(left, single_partner, "b"))
+        # Each round's peak is an endpoint's best over the concurrencies: at 8 clients ours was still short of
+        # its peak (on 2026-12-02, 8 gave 575 req/s and 16 gave 714), and 70% of too low a peak eases the goal.
         bare_runs: list[tuple[float, int]] = []
         ours_runs: list[tuple[float, int]] = []
+        peak_lines: list[str] = []
         bare_url = bare.base_url + "/events"
+        ours_url = ours.base_url + EVENTS_PATH
         for _ in range(args.rounds):
-            bare_runs.append(
-                asyncio.run(closed_loop(bare_url, headers, bare_bodies, args.concurrency, args.peak_seconds))
-            )
-            ours_url = ours.base_url + EVENTS_PATH
-            ours_runs.append(
-                asyncio.run(closed_loop(ours_url, headers, ours_bodies, args.concurrency, args.peak_seconds))
-            )
-            print(f"  ours {ours_runs[-1][0]:,.0f} req/s, bare {bare_runs[-1][0]:,.0f} req/s", flush=True)
+            round_bare: list[tuple[float, int]] = []
+            round_ours: list[tuple[float, int]] = []
+            for clients in args.concurrency:
+                round_bare.append(asyncio.run(closed_loop(bare_url, headers, bare_bodies, clients, args.peak_seconds)))
+                round_ours.append(asyncio.run(closed_loop(ours_url, headers, ours_bodies, clients, args.peak_seconds)))
+                line = f"{clients} clients {round_ours[-1][0]:,.0f} / {round_bare[-1][0]:,.0f}"
+                peak_lines.append(line)
+                print(f"  {line} req/s (ours / bare)", flush=True)
+            bare_runs.append(max(round_bare))
+            ours_runs.append(max(round_ours))
         # Best of the rounds: other load on a shared machine only ever slows a run down.
         ours_rps, ours_err = max(ours_runs)
         bare_rps, bare_err = max(bare_runs)
@@ -419,6 +456,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ours p50 {latency.p50:.1f} ms, p95 {latency.p95:.1f} ms, p99 {latency.p99:.1f} ms", flush=True)
         bare_latency, bare_checkpoints = latency_run(bare_url, headers, bare_bodies, rate, args.seconds)
         print(f"  bare p50 {bare_latency.p50:.1f} ms, p95 {bare_latency.p95:.1f} ms, p99 {bare_latency.p99:.1f} ms")
+        # The control: the goal's own terms applied to the baseline. Whether any endpoint on this machine, at 70%
+        # of its own peak, keeps its p99 under the goal tells the machine's part of the tail from ours.
+        bare_rate = LOAD_FRACTION * statistics.median(rps for rps, _ in bare_runs)
+        print(f"control: bare alone at {bare_rate:,.0f} req/s ({LOAD_FRACTION:.0%} of its own peak) ...", flush=True)
+        bare_own, _ = latency_run(bare_url, headers, bare_bodies, bare_rate, args.seconds)
+        print(f"  bare p50 {bare_own.p50:.1f} ms, p95 {bare_own.p95:.1f} ms, p99 {bare_own.p99:.1f} ms", flush=True)
     checks = [population.describe(pop), *verify(batch, first_batch)]
     checks.append(
         f"the bare endpoint in the same open loop ({rate:,.0f} req/s, {args.seconds:.0f} s): p50 "
@@ -427,13 +470,17 @@ def main(argv: list[str] | None = None) -> int:
         "Postgres' commits) gives any endpoint at this load"
     )
     checks.append(
+        f"p99 per {SLICE_SECONDS:.0f} s of the open loops, in order: ours {latency.slices()}; bare at the same load "
+        f"{bare_latency.slices()}; bare at {LOAD_FRACTION:.0%} of its own peak {bare_own.slices()}"
+    )
+    checks.append(
         f"checkpoints during the open loops (each started right after one): ours {checkpoints}, bare {bare_checkpoints}"
     )
     checks.append(floor_line())
     checks.append(
-        "peak runs (req/s, ours / bare): "
-        + ", ".join(f"{o:,.0f} / {b:,.0f}" for (o, _), (b, _) in zip(ours_runs, bare_runs, strict=True))
-        + "; the table takes the best of each"
+        f"peak runs in order, {args.rounds} round(s) (req/s, ours / bare): "
+        + ", ".join(peak_lines)
+        + "; a round's peak is the best of its runs, the table takes the best round, the open loops the median one"
     )
     print("profiling the batched and the single-event path in-process ...", flush=True)
     pstats_path = Path(tempfile.gettempdir()) / "glansrijk-bench-intake.pstats"
@@ -454,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
         args,
         (batch, first_batch),
         (ours_rps, ours_err, bare_rps, bare_err),
-        latency,
+        (latency, bare_own),
         report,
         single_report,
         checks,
