@@ -91,6 +91,35 @@ def test_the_next_window_starts_after_the_previous_signals_window(world: World) 
     assert keys == ["2026-01-12", "2026-02-09"]
 
 
+def test_sixteen_hours_in_a_schools_first_lesweken_are_reported_at_once(world: World) -> None:
+    # A pupil new at the school (moved in, or changed schools): its first reports are of 19 and 26 January. 16
+    # hours in them lie in every window of 4 lesweken that holds them, so the rule fires now, not a fortnight
+    # later when a fourth lesweek has passed (ADR 0035). 15.5 hours do not.
+    new_pupil = world.youth(PUPIL)
+    below = world.youth(PUPIL)
+    for youth, hours in ((new_pupil, (6, 10)), (below, (6, 9.5))):
+        youth.enrol(date(2026, 1, 19))
+        for week, unauthorized in zip((JAN_19, JAN_26), hours, strict=True):
+            youth.absence(week, unauthorized)
+    world.scan(date(2026, 1, 30))
+
+    [signal] = of_type(world.signals(world.partners.leerplicht), "absence-16h")
+    assert signal["dedupeKey"] == "2026-01-19"
+    facts = signal["reasons"][0]["facts"]
+    assert facts["totalUnauthorizedHours"] == 16
+    assert [w["weekStart"] for w in facts["weeks"]] == ["2026-01-19", "2026-01-26"]
+    assert "leerplichtig" in {r["code"] for r in signal["reasons"]}
+
+    # Weeks later the same hours lie in windows of 4 lesweken, and a report of the week before the first one
+    # arrives late: still the one signal.
+    new_pupil.absence(JAN_12, 0)
+    for week in (FEB_2, FEB_9):
+        new_pupil.absence(week, 0)
+    world.scan(date(2026, 2, 13))
+    keys = [s["dedupeKey"] for s in of_type(world.signals(world.partners.leerplicht), "absence-16h")]
+    assert keys == ["2026-01-19"]
+
+
 def test_a_window_that_ended_beyond_the_lookback_raises_nothing(world: World) -> None:
     youth = world.youth(PUPIL)
     youth.enrol(date(2025, 8, 18))

@@ -55,6 +55,18 @@ def _blocked_until(state: YouthState, weeks: list[Lesweek]) -> date | None:
     return last
 
 
+def _windows(weeks: list[Lesweek]) -> list[list[Lesweek]]:
+    """The windows of 4 consecutive lesweken in a sequence; a sequence of fewer (a school's first reports of a
+    youth, up to this week) is one window of its own.
+
+    Its hours are part of every window of 4 lesweken that holds it, so 16 of them are already a window of 16:
+    a school reports as soon as that is so, not when a fourth lesweek has passed (ADR 0035).
+    """
+    if len(weeks) < WINDOW:
+        return [weeks]
+    return [weeks[i : i + WINDOW] for i in range(len(weeks) - WINDOW + 1)]
+
+
 def absence_16h(state: YouthState, ctx: RuleContext) -> list[Candidate]:
     """16 or more unauthorised hours in 4 consecutive lesweken.
 
@@ -62,14 +74,14 @@ def absence_16h(state: YouthState, ctx: RuleContext) -> list[Candidate]:
     lesweken to the leerplichtambtenaar), approximated with weekly totals; spec/domain.md, `absence-16h`. The
     youth must be leerplichtig or kwalificatieplichtig on the Monday of the window's last week, and not
     exempted (Leerplichtwet art. 5, 5a, 15: an exempted youth has no duty to attend, so no verzuim). The next
-    window starts after the last week of the previous signal's window.
+    window starts after the last week of the previous signal's window. Fewer than 4 lesweken since a school's
+    first report are a window too (`_windows`).
     """
     found: list[Candidate] = []
     for brin, sequences in lesweek_runs(state, ctx.day).items():
         for weeks in sequences:
             blocked = _blocked_until(state, weeks)
-            for i in range(len(weeks) - WINDOW + 1):
-                window = weeks[i : i + WINDOW]
+            for window in _windows(weeks):
                 if blocked is not None and window[0].monday <= blocked:
                     continue
                 total = sum(w.unauthorized for w in window)
