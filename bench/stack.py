@@ -377,8 +377,9 @@ def trigger_reports(stack: Stack, count: int) -> list[Report]:
     The pupils: their latest report is of the last two reported weeks, at one of the school's BRINs, with at
     least 16 scheduled hours; under 16 on the trigger week (leerplichtig), or under 18 without any
     qualification (kwalificatieplichtig); never exempted; no `absence-16h` signal yet (an earlier window could
-    block the new one); not moved away (a deregistration with no registration after it: the rules leave such a
-    youth to the new municipality). Fewer than `count` when the population has fewer."""
+    block the new one); registered in the municipality on D (the rules leave a youth who moved away to the new
+    one: their latest registration up to D, in the order the rules take, is no deregistration). Fewer than
+    `count` when the population has fewer."""
     week = trigger_week(stack)
     sql = """
         SELECT y.identifier_ciphertext, a.brin, a.week_start, a.scheduled_hours, a.unauthorized_hours,
@@ -392,11 +393,8 @@ def trigger_reports(stack: Stack, count: int) -> list[Report]:
                OR NOT EXISTS (SELECT 1 FROM facts f WHERE f.youth_id = a.youth_id AND f.kind = 'qualification'))
           AND NOT EXISTS (SELECT 1 FROM episodes e WHERE e.youth_id = a.youth_id AND e.kind = 'exemption')
           AND NOT EXISTS (SELECT 1 FROM signals s WHERE s.youth_id = a.youth_id AND s.type = 'absence-16h')
-          AND NOT EXISTS (
-              SELECT 1 FROM registrations gone
-              WHERE gone.youth_id = a.youth_id AND gone.kind = 'deregistered'
-                AND NOT EXISTS (SELECT 1 FROM registrations back WHERE back.youth_id = a.youth_id
-                                AND back.kind = 'registered' AND back.date > gone.date))
+          AND (SELECT r.kind FROM registrations r WHERE r.youth_id = a.youth_id AND r.date <= %(day)s
+               ORDER BY r.date DESC, r.event_seq DESC LIMIT 1) = 'registered'
         ORDER BY a.youth_id
         LIMIT %(count)s
     """
@@ -406,6 +404,7 @@ def trigger_reports(stack: Stack, count: int) -> list[Report]:
         "eighteen": week.replace(year=week.year - 18),
         "sixteen": week.replace(year=week.year - 16),
         "count": count,
+        "day": stack.day,
     }
     return [Report(r.bsn, r.brin, week, r.scheduled, 16.0, 0.0) for r in _reports(stack, sql, params)]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from tests.factories import make_partner
+from tests.intake.support import OTHER_BRIN, SCHOOL_BRIN
 from tests.signals.support import World, of_type
 
 # Lesweken in region midden around the 2026 voorjaarsvakantie (14-22 February: the week of 16 February is a
@@ -118,6 +120,59 @@ def test_sixteen_hours_in_a_schools_first_lesweken_are_reported_at_once(world: W
     world.scan(date(2026, 2, 13))
     keys = [s["dedupeKey"] for s in of_type(world.signals(world.partners.leerplicht), "absence-16h")]
     assert keys == ["2026-01-19"]
+
+
+def test_hours_in_a_window_of_first_lesweken_raise_no_second_signal_later(world: World) -> None:
+    # 0 + 16 hours: the window of the first two lesweken fires (key 19 January). Later the 16 hours of 26
+    # January also lie in windows that start on 26 January, inside the first window: they stay blocked.
+    youth = world.youth(PUPIL)
+    youth.enrol(date(2026, 1, 19))
+    youth.absence(JAN_19, 0)
+    youth.absence(JAN_26, 16)
+    world.scan(date(2026, 1, 30))
+    for week in (FEB_2, FEB_9):
+        youth.absence(week, 0)
+    world.scan(date(2026, 2, 13))
+    keys = [s["dedupeKey"] for s in of_type(world.signals(world.partners.leerplicht), "absence-16h")]
+    assert keys == ["2026-01-19"]
+
+
+def test_the_window_after_one_of_first_lesweken_starts_after_its_last_week(world: World) -> None:
+    # The first window is 19 and 26 January (raised on 30 January); the next one may start on 2 February, and
+    # 4 hours in each of 2, 9 and 23 February (the voorjaarsvakantie between) and 2 March make 16 there.
+    youth = world.youth(PUPIL)
+    youth.enrol(date(2026, 1, 19))
+    youth.absence(JAN_19, 6)
+    youth.absence(JAN_26, 10)
+    world.scan(date(2026, 1, 30))
+    for week in (FEB_2, FEB_9, FEB_23, MAR_2):
+        youth.absence(week, 4)
+    world.scan(date(2026, 3, 6))
+    keys = sorted(s["dedupeKey"] for s in of_type(world.signals(world.partners.leerplicht), "absence-16h"))
+    assert keys == ["2026-01-19", "2026-02-02"]
+
+
+def test_a_youth_changing_schools_gets_one_signal_for_overlapping_windows(world: World) -> None:
+    # The old school's window of 12 January .. 2 February makes 16 hours; the new school's first report, of
+    # 2 February (the week of the change, reported by both), holds 16 hours too. One scan sees both windows:
+    # the later one overlaps the earlier, so it raises nothing, as it would after a stored signal.
+    new_school = make_partner(["school"], brins=[OTHER_BRIN])
+    youth = world.youth(PUPIL)
+    youth.enrol(date(2025, 8, 18))
+    for week, hours in ((JAN_12, 0), (JAN_19, 4), (JAN_26, 6), (FEB_2, 6)):
+        youth.absence(week, hours)
+    report = {
+        "brin": OTHER_BRIN,
+        "weekStart": FEB_2.isoformat(),
+        "scheduledHours": 26,
+        "unauthorizedHours": 16,
+        "authorizedHours": 0,
+    }
+    world.queue(new_school, "education.absence-reported", report, youth.person)
+    world.scan(date(2026, 2, 6))
+    [signal] = of_type(world.signals(world.partners.leerplicht), "absence-16h")
+    assert signal["dedupeKey"] == "2026-01-12"
+    assert signal["reasons"][0]["facts"]["brin"] == SCHOOL_BRIN
 
 
 def test_a_window_that_ended_beyond_the_lookback_raises_nothing(world: World) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from services.core.calendar import is_kwalificatieplichtig, is_leerplichtig
+from services.core.calendar import is_kwalificatieplichtig, is_leerplichtig, monday_of
 from services.signals.rules.candidate import Candidate, Reason, Route
 from services.signals.rules.context import RuleContext
 from services.signals.rules.state import YouthState
@@ -51,16 +51,18 @@ def _blocked_until(state: YouthState, weeks: list[Lesweek]) -> date | None:
             if position is not None and position + WINDOW <= len(weeks)
             else (first + timedelta(weeks=WINDOW - 1))
         )
+        # No window ends after the week it was raised in: one of fewer than 4 lesweken (`_windows`) ended there.
+        end = min(end, monday_of(existing.raised_on))
         last = end if last is None or end > last else last
     return last
 
 
 def _windows(weeks: list[Lesweek]) -> list[list[Lesweek]]:
-    """The windows of 4 consecutive lesweken in a sequence; a sequence of fewer (a school's first reports of a
-    youth, up to this week) is one window of its own.
+    """The windows of 4 consecutive lesweken in a sequence; a sequence of fewer (mostly a school's first
+    reports of a youth, up to this week; else the edge of the holiday data) is one window of its own.
 
     Its hours are part of every window of 4 lesweken that holds it, so 16 of them are already a window of 16:
-    a school reports as soon as that is so, not when a fourth lesweek has passed (ADR 0035).
+    they are reported now, not when a fourth lesweek has passed (ADR 0035).
     """
     if len(weeks) < WINDOW:
         return [weeks]
@@ -74,41 +76,51 @@ def absence_16h(state: YouthState, ctx: RuleContext) -> list[Candidate]:
     lesweken to the leerplichtambtenaar), approximated with weekly totals; spec/domain.md, `absence-16h`. The
     youth must be leerplichtig or kwalificatieplichtig on the Monday of the window's last week, and not
     exempted (Leerplichtwet art. 5, 5a, 15: an exempted youth has no duty to attend, so no verzuim). The next
-    window starts after the last week of the previous signal's window. Fewer than 4 lesweken since a school's
-    first report are a window too (`_windows`).
+    window starts after the last week of the previous signal's window, at whichever school. Fewer than 4
+    lesweken since a school's first report are a window too (`_windows`).
     """
     found: list[Candidate] = []
-    for brin, sequences in lesweek_runs(state, ctx.day).items():
-        for weeks in sequences:
-            blocked = _blocked_until(state, weeks)
-            for window in _windows(weeks):
-                if blocked is not None and window[0].monday <= blocked:
-                    continue
-                total = sum(w.unauthorized for w in window)
-                # Rounded: hours with decimals (2.8 + 5.6 + 7.6) must reach 16 exactly, not 15.999999999999998.
-                if round(total, 6) < THRESHOLD_HOURS or not ctx.within_lookback(window[-1].last_day):
-                    continue
-                last_monday = window[-1].monday
-                duty = obligation_reason(state, last_monday)
-                if duty is None or state.exempted_on(last_monday):
-                    continue
-                found.append(
-                    Candidate(
-                        type="absence-16h",
-                        dedupe_key=window[0].monday.isoformat(),
-                        reasons=(
-                            Reason(
-                                "unauthorized-hours-16",
-                                {"brin": brin, "totalUnauthorizedHours": total, "weeks": week_facts(window)},
-                            ),
-                            duty,
-                        ),
-                        route=Route("leerplicht"),
-                        evidence=frozenset(w.report.ref for w in window if w.report),
-                    )
-                )
-                blocked = last_monday
+    raised_until: date | None = None  # the last week of the window raised last in this run
+    for brin, window, stored_until in _windows_in_order(state, ctx.day):
+        if any(until is not None and window[0].monday <= until for until in (stored_until, raised_until)):
+            continue
+        total = sum(w.unauthorized for w in window)
+        # Rounded: hours with decimals (2.8 + 5.6 + 7.6) must reach 16 exactly, not 15.999999999999998.
+        if round(total, 6) < THRESHOLD_HOURS or not ctx.within_lookback(window[-1].last_day):
+            continue
+        last_monday = window[-1].monday
+        duty = obligation_reason(state, last_monday)
+        if duty is None or state.exempted_on(last_monday):
+            continue
+        found.append(
+            Candidate(
+                type="absence-16h",
+                dedupe_key=window[0].monday.isoformat(),
+                reasons=(
+                    Reason(
+                        "unauthorized-hours-16",
+                        {"brin": brin, "totalUnauthorizedHours": total, "weeks": week_facts(window)},
+                    ),
+                    duty,
+                ),
+                route=Route("leerplicht"),
+                evidence=frozenset(w.report.ref for w in window if w.report),
+            )
+        )
+        raised_until = last_monday
     return found
+
+
+def _windows_in_order(state: YouthState, day: date) -> list[tuple[str, list[Lesweek], date | None]]:
+    """Every school's windows (brin, window, the end of the stored signals' windows there) in order of their
+    first week: a window raised at one school then blocks those that overlap it at another (a youth changing
+    schools), as a stored signal does, whichever school comes first."""
+    windows: list[tuple[str, list[Lesweek], date | None]] = []
+    for brin, sequences in lesweek_runs(state, day).items():
+        for weeks in sequences:
+            stored_until = _blocked_until(state, weeks)
+            windows += [(brin, window, stored_until) for window in _windows(weeks)]
+    return sorted(windows, key=lambda item: (item[1][0].monday, item[0]))
 
 
 def _absent_runs(weeks: list[Lesweek], share: float) -> list[tuple[list[Lesweek], bool]]:
