@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from tests.factories import make_partner
 from tests.intake.support import OTHER_BRIN, SCHOOL_BRIN
-from tests.signals.support import World, of_type
+from tests.signals.support import World, Youth, of_type
 
 # Lesweken in region midden around the 2026 voorjaarsvakantie (14-22 February: the week of 16 February is a
 # holiday week, so 9 and 23 February are consecutive lesweken).
@@ -93,17 +93,26 @@ def test_the_next_window_starts_after_the_previous_signals_window(world: World) 
     assert keys == ["2026-01-12", "2026-02-09"]
 
 
+def _pupil_new_at_school(world: World, hours: tuple[float, float]) -> Youth:
+    """A pupil enrolled on 19 January whose school reported `hours` for 19 and 26 January, scanned on 30 January."""
+    youth = world.youth(PUPIL)
+    youth.enrol(date(2026, 1, 19))
+    for week, unauthorized in zip((JAN_19, JAN_26), hours, strict=True):
+        youth.absence(week, unauthorized)
+    world.scan(date(2026, 1, 30))
+    return youth
+
+
+def _absence_keys(world: World) -> list[str]:
+    return sorted(s["dedupeKey"] for s in of_type(world.signals(world.partners.leerplicht), "absence-16h"))
+
+
 def test_sixteen_hours_in_a_schools_first_lesweken_are_reported_at_once(world: World) -> None:
     # A pupil new at the school (moved in, or changed schools): its first reports are of 19 and 26 January. 16
     # hours in them lie in every window of 4 lesweken that holds them, so the rule fires now, not a fortnight
     # later when a fourth lesweek has passed (ADR 0035). 15.5 hours do not.
-    new_pupil = world.youth(PUPIL)
-    below = world.youth(PUPIL)
-    for youth, hours in ((new_pupil, (6, 10)), (below, (6, 9.5))):
-        youth.enrol(date(2026, 1, 19))
-        for week, unauthorized in zip((JAN_19, JAN_26), hours, strict=True):
-            youth.absence(week, unauthorized)
-    world.scan(date(2026, 1, 30))
+    _pupil_new_at_school(world, (6, 9.5))
+    new_pupil = _pupil_new_at_school(world, (6, 10))
 
     [signal] = of_type(world.signals(world.partners.leerplicht), "absence-16h")
     assert signal["dedupeKey"] == "2026-01-19"
@@ -118,38 +127,28 @@ def test_sixteen_hours_in_a_schools_first_lesweken_are_reported_at_once(world: W
     for week in (FEB_2, FEB_9):
         new_pupil.absence(week, 0)
     world.scan(date(2026, 2, 13))
-    keys = [s["dedupeKey"] for s in of_type(world.signals(world.partners.leerplicht), "absence-16h")]
-    assert keys == ["2026-01-19"]
+    assert _absence_keys(world) == ["2026-01-19"]
 
 
 def test_hours_in_a_window_of_first_lesweken_raise_no_second_signal_later(world: World) -> None:
     # 0 + 16 hours: the window of the first two lesweken fires (key 19 January). Later the 16 hours of 26
     # January also lie in windows that start on 26 January, inside the first window: they stay blocked.
-    youth = world.youth(PUPIL)
-    youth.enrol(date(2026, 1, 19))
-    youth.absence(JAN_19, 0)
-    youth.absence(JAN_26, 16)
-    world.scan(date(2026, 1, 30))
+    youth = _pupil_new_at_school(world, (0, 16))
+    assert _absence_keys(world) == ["2026-01-19"]
     for week in (FEB_2, FEB_9):
         youth.absence(week, 0)
     world.scan(date(2026, 2, 13))
-    keys = [s["dedupeKey"] for s in of_type(world.signals(world.partners.leerplicht), "absence-16h")]
-    assert keys == ["2026-01-19"]
+    assert _absence_keys(world) == ["2026-01-19"]
 
 
 def test_the_window_after_one_of_first_lesweken_starts_after_its_last_week(world: World) -> None:
     # The first window is 19 and 26 January (raised on 30 January); the next one may start on 2 February, and
     # 4 hours in each of 2, 9 and 23 February (the voorjaarsvakantie between) and 2 March make 16 there.
-    youth = world.youth(PUPIL)
-    youth.enrol(date(2026, 1, 19))
-    youth.absence(JAN_19, 6)
-    youth.absence(JAN_26, 10)
-    world.scan(date(2026, 1, 30))
+    youth = _pupil_new_at_school(world, (6, 10))
     for week in (FEB_2, FEB_9, FEB_23, MAR_2):
         youth.absence(week, 4)
     world.scan(date(2026, 3, 6))
-    keys = sorted(s["dedupeKey"] for s in of_type(world.signals(world.partners.leerplicht), "absence-16h"))
-    assert keys == ["2026-01-19", "2026-02-02"]
+    assert _absence_keys(world) == ["2026-01-19", "2026-02-02"]
 
 
 def test_a_youth_changing_schools_gets_one_signal_for_overlapping_windows(world: World) -> None:
