@@ -76,6 +76,10 @@ class LatencyResult:
     max: float
     slice_p99: list[float]  # the p99 of the requests scheduled in each SLICE_SECONDS of the run, in order
 
+    def percentiles(self) -> str:
+        """e.g. "p50 4.1 ms, p95 9.8 ms, p99 17.4 ms, max 49 ms"."""
+        return f"p50 {self.p50:.1f} ms, p95 {self.p95:.1f} ms, p99 {self.p99:.1f} ms, max {self.max:.0f} ms"
+
     def slices(self) -> str:
         """The slices' p99s, e.g. "12 / 14 / 480 / 31 ms": a tail confined to one slice is a moment of the
         machine's, one in every slice the endpoint's own."""

@@ -286,7 +286,7 @@ def render(
             f"control: the bare endpoint's p99 at {LOAD_FRACTION:.0%} of its own peak ({control.rate:,.0f} req/s "
             f"open loop, {args.seconds:.0f} s, {control.errors} errors): the goal's terms applied to the baseline",
             "",
-            f"p99 {control.p99:.1f} ms (p50 {control.p50:.1f} ms, p95 {control.p95:.1f} ms, max {control.max:.0f} ms)",
+            control.percentiles(),
             "",
             f"<= {GOAL_P99_MS:.0f} ms",
             _met(control.p99 <= GOAL_P99_MS and control.errors == 0),
@@ -453,20 +453,19 @@ def main(argv: list[str] | None = None) -> int:
         rate = LOAD_FRACTION * statistics.median(rps for rps, _ in ours_runs)
         print(f"open loop at {rate:,.0f} req/s for {args.seconds:.0f} s, ours then bare ...", flush=True)
         latency, checkpoints = latency_run(ours.base_url + EVENTS_PATH, headers, ours_bodies, rate, args.seconds)
-        print(f"  ours p50 {latency.p50:.1f} ms, p95 {latency.p95:.1f} ms, p99 {latency.p99:.1f} ms", flush=True)
+        print(f"  ours {latency.percentiles()}", flush=True)
         bare_latency, bare_checkpoints = latency_run(bare_url, headers, bare_bodies, rate, args.seconds)
-        print(f"  bare p50 {bare_latency.p50:.1f} ms, p95 {bare_latency.p95:.1f} ms, p99 {bare_latency.p99:.1f} ms")
+        print(f"  bare {bare_latency.percentiles()}", flush=True)
         # The control: the goal's own terms applied to the baseline. Whether any endpoint on this machine, at 70%
         # of its own peak, keeps its p99 under the goal tells the machine's part of the tail from ours.
         bare_rate = LOAD_FRACTION * statistics.median(rps for rps, _ in bare_runs)
         print(f"control: bare alone at {bare_rate:,.0f} req/s ({LOAD_FRACTION:.0%} of its own peak) ...", flush=True)
         bare_own, _ = latency_run(bare_url, headers, bare_bodies, bare_rate, args.seconds)
-        print(f"  bare p50 {bare_own.p50:.1f} ms, p95 {bare_own.p95:.1f} ms, p99 {bare_own.p99:.1f} ms", flush=True)
+        print(f"  bare {bare_own.percentiles()}", flush=True)
     checks = [population.describe(pop), *verify(batch, first_batch)]
     checks.append(
-        f"the bare endpoint in the same open loop ({rate:,.0f} req/s, {args.seconds:.0f} s): p50 "
-        f"{bare_latency.p50:.1f} ms, p95 {bare_latency.p95:.1f} ms, p99 {bare_latency.p99:.1f} ms, max "
-        f"{bare_latency.max:.0f} ms, {bare_latency.errors} errors: the part of the tail the machine (client, "
+        f"the bare endpoint in the same open loop ({rate:,.0f} req/s, {args.seconds:.0f} s): "
+        f"{bare_latency.percentiles()}, {bare_latency.errors} errors: the part of the tail the machine (client, "
         "Postgres' commits) gives any endpoint at this load"
     )
     checks.append(

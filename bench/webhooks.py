@@ -218,8 +218,7 @@ def render(
             f"- the triggers: the vo school reports 16 unauthorised hours in the week of {latency['week']} (the week "
             "after the population's last reported week) for one pupil each; "
             f"{latency['missing']:,} of them got no webhook within 120 s",
-            f"- the triggering POSTs themselves: p50 {post.p50:.1f} ms, p95 {post.p95:.1f} ms, p99 {post.p99:.1f} ms, "
-            f"{post.errors} errors of {post.sent}",
+            f"- the triggering POSTs themselves: {post.percentiles()}, {post.errors} errors of {post.sent}",
             "- bare sender, deliveries/s by concurrency: "
             + ", ".join(f"{c}: {rate:,.0f}" for c, (rate, _) in dispatch["bare_runs"].items())
             + f"; failures {dispatch['bare_failures']:.0f}",
