@@ -11,8 +11,17 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from services.core.identity import passes_elfproef, valid_onderwijsnummer
 from services.core.scopes import Role
@@ -54,16 +63,6 @@ Flag = Annotated[bool, Strict()]
 
 class Data(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-FIELD_ERRORS = "field_errors"
-
-
-def field_errors(errors: list[tuple[str, str]]) -> PydanticCustomError:
-    """A check across fields, reported at the fields it names (`ctx["fields"]`: (property name, reason))."""
-    return PydanticCustomError(
-        FIELD_ERRORS, "{summary}", {"summary": "; ".join(f"{n}: {r}" for n, r in errors), "fields": errors}
-    )
 
 
 def _bsn(value: str) -> str:
@@ -142,11 +141,15 @@ TRACKS_PER_SECTOR: dict[str, frozenset[str]] = {
 
 
 class EducationEnrolled(EventData):
+    """The checks across fields are field validators, not a model validator: pydantic runs a model validator only
+    when every field passed, so a wrong `grade` hid a wrong `track` until the partner sent the event again. A field
+    validator sees the fields declared before it that passed (`info.data`); `sector` comes first."""
+
     episode_id: EpisodeId = Field(alias="episodeId")
     brin: Brin
     sector: Sector
     track: Track
-    pathway: Literal["bol", "bbl"] | None = None
+    pathway: Literal["bol", "bbl"] | None = Field(default=None, validate_default=True)
     grade: Annotated[int, Strict(), Field(ge=1, le=6)]
     final_year: Flag = Field(alias="finalYear")
     outflow_profile: Literal["vervolgonderwijs", "arbeidsmarkt", "dagbesteding"] | None = Field(
@@ -154,20 +157,31 @@ class EducationEnrolled(EventData):
     )
     start_date: IsoDate = Field(alias="startDate")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> EducationEnrolled:
-        errors: list[tuple[str, str]] = []
-        if self.track not in TRACKS_PER_SECTOR[self.sector]:
-            errors.append(("track", f"track {self.track} does not belong to sector {self.sector}"))
-        if self.sector == "mbo" and self.pathway is None:
-            errors.append(("pathway", "pathway (bol or bbl) is required for mbo"))
-        if self.sector != "mbo" and self.pathway is not None:
-            errors.append(("pathway", "pathway is for mbo only"))
-        if self.outflow_profile is not None and self.sector not in ("pro", "vso"):
-            errors.append(("outflowProfile", "outflowProfile is for pro and vso only"))
-        if errors:
-            raise field_errors(errors)
-        return self
+    @field_validator("track")
+    @classmethod
+    def _track_of_sector(cls, track: str, info: ValidationInfo) -> str:
+        sector = info.data.get("sector")  # absent when `sector` itself failed (and is reported)
+        if sector is not None and track not in TRACKS_PER_SECTOR[sector]:
+            raise ValueError(f"track {track} does not belong to sector {sector}")
+        return track
+
+    @field_validator("pathway")
+    @classmethod
+    def _pathway_for_mbo(cls, pathway: str | None, info: ValidationInfo) -> str | None:
+        sector = info.data.get("sector")
+        if sector == "mbo" and pathway is None:
+            raise ValueError("pathway (bol or bbl) is required for mbo")
+        if sector not in (None, "mbo") and pathway is not None:
+            raise ValueError("pathway is for mbo only")
+        return pathway
+
+    @field_validator("outflow_profile")
+    @classmethod
+    def _outflow_for_pro_and_vso(cls, profile: str | None, info: ValidationInfo) -> str | None:
+        sector = info.data.get("sector")
+        if profile is not None and sector not in (None, "pro", "vso"):
+            raise ValueError("outflowProfile is for pro and vso only")
+        return profile
 
 
 class EducationUnenrolled(EventData):
@@ -190,13 +204,8 @@ class AbsenceReported(EventData):
     week_start: Monday = Field(alias="weekStart")
     scheduled_hours: Hours = Field(alias="scheduledHours")
     unauthorized_hours: Hours = Field(alias="unauthorizedHours")
+    # Each within 0..60 and nothing across them (spec/interface.md): the hours are taken as the school reports them.
     authorized_hours: Hours = Field(alias="authorizedHours")
-
-    @model_validator(mode="after")
-    def _within_schedule(self) -> AbsenceReported:
-        if self.unauthorized_hours + self.authorized_hours > self.scheduled_hours:
-            raise ValueError("unauthorizedHours plus authorizedHours exceed scheduledHours")
-        return self
 
 
 Article = Annotated[str, Strict(), Field(min_length=1, max_length=16), StorableText]
@@ -222,7 +231,8 @@ class MboApplied(EventData):
 class EmploymentStarted(EventData):
     episode_id: EpisodeId = Field(alias="episodeId")
     date: IsoDate
-    hours_per_week: Annotated[float, Strict(), Field(gt=0, le=80, allow_inf_nan=False)] = Field(alias="hoursPerWeek")
+    # 0 is a nulurencontract (an on-call contract without guaranteed hours): employment all the same.
+    hours_per_week: Annotated[float, Strict(), Field(ge=0, le=80, allow_inf_nan=False)] = Field(alias="hoursPerWeek")
 
 
 class EmploymentEnded(EventData):

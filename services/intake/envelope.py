@@ -12,18 +12,18 @@ import re
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.core.problems import InvalidParam, Problem, bad_request, pointer
 from services.core.repository import PartnerProfile
 from services.core.scopes import Role
 from services.core.text import STORABLE_REASON, storable_text
-from services.intake.catalogue import CATALOGUE, FIELD_ERRORS, OWN_BRIN_TYPES, PREFIX, EventData
+from services.intake.catalogue import CATALOGUE, OWN_BRIN_TYPES, PREFIX, EventData
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -287,14 +287,31 @@ def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> Vali
         errors.append(("/data", "is required"))
     elif entry is not None:
         data_model = _data(entry[0], event["data"], errors)
-    if data_model is not None and moment is not None:
-        birth = data_model.person.birth_date
+    if moment is not None and entry is not None and "data" in event:
+        birth = _birth_date(entry[0], event["data"], data_model)
         # A birth date after the moment the partner registered the fact is a typing error, not a youth.
         if birth is not None and birth > moment.date():
             errors.append(("/data/person/birthDate", "must not be after the event's time"))
     if errors or event_id is None or source is None or event_type is None or moment is None or data_model is None:
         return None
     return ValidEvent(index, event_id, source, event_type[len(PREFIX) :], moment, data_model)
+
+
+def _birth_date(model: type[EventData], data: Any, valid: EventData | None) -> date | None:
+    """The person's birth date; when the data failed elsewhere, from its person validated on its own (so that a
+    400 lists this field too: every failing field of every event)."""
+    if valid is not None:
+        return valid.person.birth_date
+    if not isinstance(data, dict):
+        return None
+    person_model = model.model_fields["person"].annotation
+    assert isinstance(person_model, type) and issubclass(person_model, BaseModel)
+    try:
+        person = person_model.__pydantic_validator__.validate_python(data.get("person"))
+    except ValidationError:
+        return None  # its own errors are reported with the data's
+    birth: date | None = person.birth_date
+    return birth
 
 
 def _check_extensions(event: dict[str, Any], errors: list[tuple[str, str]]) -> None:
@@ -336,12 +353,7 @@ def _data(model: type[EventData], data: Any, errors: list[tuple[str, str]]) -> E
         return model.__pydantic_validator__.validate_python(data)  # what model_validate runs, without its wrapper
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
-            if error["type"] == FIELD_ERRORS:
-                # A check across fields names each field it faults.
-                for name, reason in error["ctx"]["fields"]:
-                    errors.append((pointer("data", *error["loc"], name), reason))
-            else:
-                errors.append((pointer("data", *error["loc"]), _reason(error)))
+            errors.append((pointer("data", *error["loc"]), _reason(error)))
         return None
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import uuid
 from collections.abc import Iterator
@@ -30,15 +31,29 @@ class ImportReport:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """The non-blank lines by number; None for a line that is not UTF-8 (refused on its own, like invalid JSON,
+    where decoding the whole file would stop the import half-way). A byte order mark before the first line, as
+    some spreadsheet exports write, is not part of the JSON."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, None
+                continue
             if line.strip():
                 yield number, line
 
 
-def _check_line(line: str, partner: core_repository.PartnerProfile, max_event: int) -> tuple[Any, list[dict[str, str]]]:
+def _check_line(
+    line: str | None, partner: core_repository.PartnerProfile, max_event: int
+) -> tuple[Any, list[dict[str, str]]]:
     """One line through the API's checks; returns the valid event or the reasons it was refused."""
+    if line is None:
+        return None, [{"name": "", "reason": "the line is not valid UTF-8"}]
     if len(line.encode("utf-8")) > max_event:
         return None, [{"name": "", "reason": f"the event is over {max_event} bytes"}]
     try:

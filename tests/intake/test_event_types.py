@@ -205,7 +205,7 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ("education.exemption-granted", _drop("data/article"), "/data/article", "required"),
     ("education.exemption-ended", _set("data/to", "2026-02-30"), "/data/to", "not an existing calendar date"),
     ("education.mbo-applied", _set("data/college", "Da Vinci"), "/data/college", "not a known property"),
-    ("work.employment-started", _set("data/hoursPerWeek", 0), "/data/hoursPerWeek", "greater than 0"),
+    ("work.employment-started", _set("data/hoursPerWeek", -1), "/data/hoursPerWeek", "greater than or equal to 0"),
     ("work.employment-ended", _set("data/hoursPerWeek", 24), "/data/hoursPerWeek", "not a known property"),
     ("income.benefit-started", _set("data/kind", "bijstand"), "/data/kind", "participatiewet"),
     ("income.benefit-ended", _drop("data/kind"), "/data/kind", "required"),
@@ -300,6 +300,44 @@ def test_every_failing_field_of_one_event_is_listed(client: Any, partners: Partn
             "/data/remark",
         ]
     )
+
+
+def test_checks_across_fields_are_listed_beside_the_other_failing_fields(client: Any, partners: Partners) -> None:
+    # A track of another sector, mbo without a pathway and a birth date after the event's time used to be
+    # checked only once every single field passed: the grade hid them, and the partner had to post three times.
+    role, data = VALID["education.enrolled"]
+    sent = event(
+        partners.by_role(role),
+        "education.enrolled",
+        {**data, "sector": "mbo", "track": "havo", "grade": 7},
+        person={"bsn": bsn(), "birthDate": "2099-01-01"},
+    )
+
+    response = post(client, partners.by_role(role), sent)
+
+    assert response.status_code == 400
+    assert sorted(names(response)) == ["/data/grade", "/data/pathway", "/data/person/birthDate", "/data/track"]
+
+
+@pytest.mark.parametrize(
+    ("type_", "changes"),
+    [
+        # The spec bounds each of the hours (0..60), not their sum: the school's report is taken as it is.
+        ("education.absence-reported", {"scheduledHours": 0, "unauthorizedHours": 8, "authorizedHours": 60}),
+        # A nulurencontract: employment without guaranteed hours.
+        ("work.employment-started", {"hoursPerWeek": 0}),
+    ],
+)
+def test_values_within_the_spec_are_accepted(
+    client: Any, partners: Partners, type_: str, changes: dict[str, Any]
+) -> None:
+    role, data = VALID[type_]
+    sent = event(partners.by_role(role), type_, {**data, **changes}, person=person_for(type_, bsn()))
+
+    response = post(client, partners.by_role(role), sent)
+
+    assert response.status_code == 202, response.text
+    assert count("events") == 1
 
 
 def test_pointers_escape_slash_and_tilde(client: Any, partners: Partners) -> None:

@@ -116,6 +116,30 @@ def test_a_clean_file_exits_0_and_duplicates_within_the_file_count(tmp_path: Pat
     assert count("events") == 1
 
 
+def test_a_byte_order_mark_is_skipped_and_a_line_not_in_utf8_is_refused_alone(
+    tmp_path: Path, partners: Partners
+) -> None:
+    # A spreadsheet export may start with a byte order mark; a line in Latin-1 must not stop the import half-way.
+    first, last = _absence(partners, WEEKS[0]), _absence(partners, WEEKS[1])
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + json.dumps(first).encode()
+        + b"\n"
+        + b'{"remark": "ziek \xe9\xe9n week"}\n'
+        + json.dumps(last).encode()
+    )
+
+    report = import_file(path, uuid.UUID(partners.school.id), raise_signals=False)
+
+    assert report.as_dict() == {
+        "accepted": 2,
+        "duplicates": 0,
+        "rejected": [{"line": 2, "reasons": [{"name": "", "reason": "the line is not valid UTF-8"}]}],
+    }
+    assert count("events") == 2
+
+
 def test_an_unknown_partner(tmp_path: Path, partners: Partners) -> None:
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps(_absence(partners, WEEKS[0])) + "\n", encoding="utf-8")
