@@ -136,10 +136,21 @@ _PROBLEM_DESCRIPTIONS = {
 }
 
 
+# Every call but `health` and `openapi.json` takes `Authorization: Bearer <api-key>` (or, in the OAuth2
+# resource-server mode, a JWT access token); the OData feed also takes HTTP Basic for BI tools (spec/interface.md).
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "An API key, or an access token (OAuth2 mode)."},
+    "basic": {"type": "http", "scheme": "basic", "description": "OData only: user = key id, password = key."},
+}
+_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+_ODATA_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"basic": []}]
+
+
 def _document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Replace FastAPI's 422 by the contract's 400 and document the problem answers every endpoint has."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     problem_ref = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    schema["components"]["securitySchemes"] = SECURITY_SCHEMES
     for path, operations in schema.get("paths", {}).items():
         public = path.endswith(("/health", "/openapi.json"))
         for operation in operations.values():
@@ -148,6 +159,11 @@ def _document_problems(schema: dict[str, Any]) -> dict[str, Any]:
             codes = ["503"] if public else ["400", "401", "403", "404", "429", "503"]
             for code in codes:
                 responses.setdefault(code, {"description": _PROBLEM_DESCRIPTIONS[code], **problem_ref})
+            for code, response in responses.items():
+                if code[0] in "45":  # an endpoint's own 4xx (e.g. intake's 413, 415) is a problem too
+                    response.setdefault("content", problem_ref["content"])
+            if not public:
+                operation["security"] = _ODATA_SECURITY if "/odata" in path else _SECURITY
     for name in ("HTTPValidationError", "ValidationError"):
         schema["components"]["schemas"].pop(name, None)
     return schema

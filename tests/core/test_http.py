@@ -44,6 +44,22 @@ def test_an_unexpected_error_is_a_problem_with_the_contract_headers_and_no_detai
         assert answer.headers[name] == value
 
 
+def test_every_document_says_how_to_authenticate_and_that_every_error_is_a_problem(client: TestClient) -> None:
+    for base in ("/intake/v1", "/signals/v1", "/reporting/v1"):
+        document = client.get(f"{base}/openapi.json").json()
+        schemes = document["components"]["securitySchemes"]
+        assert (schemes["bearer"]["type"], schemes["bearer"]["scheme"]) == ("http", "bearer")
+        assert (schemes["basic"]["type"], schemes["basic"]["scheme"]) == ("http", "basic")
+        for path, operations in document["paths"].items():
+            for operation in operations.values():
+                public = path.endswith("/health")
+                expected = [{"bearer": []}, {"basic": []}] if "/odata" in path else [{"bearer": []}]
+                assert operation.get("security") == (None if public else expected), path
+                for code, response in operation["responses"].items():
+                    if code[0] in "45":
+                        assert "application/problem+json" in response["content"], (path, code)
+
+
 def test_every_service_serves_health_and_a_public_openapi_document(client: TestClient) -> None:
     for base in ("/intake/v1", "/signals/v1", "/reporting/v1"):
         health = client.get(f"{base}/health")
