@@ -276,7 +276,9 @@ def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> Vali
         if entry is None:
             errors.append(("/type", "is not an event type of the catalogue"))
     moment = _time(event, errors)
-    if "datacontenttype" in event and event["datacontenttype"] != BINARY:
+    declared = event.get("datacontenttype", BINARY)
+    # A media type with parameters ("application/json; charset=utf-8") is JSON all the same (RFC 9110).
+    if declared != BINARY and (not isinstance(declared, str) or media_type(declared) != BINARY):
         errors.append(("/datacontenttype", "must be application/json"))
     if "subject" in event:
         errors.append(("/subject", "must not be present: it would carry personal data"))

@@ -340,6 +340,16 @@ def test_values_within_the_spec_are_accepted(
     assert count("events") == 1
 
 
+def test_datacontenttype_may_carry_parameters(client: Any, partners: Partners) -> None:
+    role, data = VALID["support.contact"]
+    sent = event(partners.by_role(role), "support.contact", data, person={"bsn": bsn()})
+    sent["datacontenttype"] = "Application/JSON; charset=utf-8"
+
+    response = post(client, partners.by_role(role), sent)
+
+    assert response.status_code == 202, response.text
+
+
 def test_pointers_escape_slash_and_tilde(client: Any, partners: Partners) -> None:
     role, data = VALID["support.contact"]
     sent = event(partners.by_role(role), "support.contact", {**data, "a/b~c": 1}, person={"bsn": bsn()})
