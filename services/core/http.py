@@ -142,28 +142,46 @@ SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "An API key, or an access token (OAuth2 mode)."},
     "basic": {"type": "http", "scheme": "basic", "description": "OData only: user = key id, password = key."},
 }
+# The OData feed answers errors in the OData JSON format, not as problems (spec/interface.md).
+ODATA_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
 _SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 _ODATA_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"basic": []}]
 
 
 def _document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Replace FastAPI's 422 by the contract's 400 and document the problem answers every endpoint has."""
-    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
     problem_ref = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    odata_error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ODataError"}}}}
     schema["components"]["securitySchemes"] = SECURITY_SCHEMES
     for path, operations in schema.get("paths", {}).items():
         public = path.endswith(("/health", "/openapi.json"))
+        odata = "/odata" in path
+        if odata:
+            schemas["ODataError"] = ODATA_ERROR_SCHEMA
+        error_ref = odata_error_ref if odata else problem_ref
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             codes = ["503"] if public else ["400", "401", "403", "404", "429", "503"]
             for code in codes:
-                responses.setdefault(code, {"description": _PROBLEM_DESCRIPTIONS[code], **problem_ref})
+                responses.setdefault(code, {"description": _PROBLEM_DESCRIPTIONS[code], **error_ref})
             for code, response in responses.items():
-                if code[0] in "45":  # an endpoint's own 4xx (e.g. intake's 413, 415) is a problem too
-                    response.setdefault("content", problem_ref["content"])
+                if code[0] in "45":  # an endpoint's own 4xx (e.g. intake's 413, 415) has the same body
+                    response.setdefault("content", error_ref["content"])
             if not public:
-                operation["security"] = _ODATA_SECURITY if "/odata" in path else _SECURITY
+                operation["security"] = _ODATA_SECURITY if odata else _SECURITY
     for name in ("HTTPValidationError", "ValidationError"):
         schema["components"]["schemas"].pop(name, None)
     return schema

@@ -34,7 +34,13 @@ _EVENT_SCHEMA: dict[str, Any] = {
         "source": {"type": "string", "example": "urn:nld:oin:00000001001111111000:systeem:leerlingadministratie"},
         "type": {"type": "string", "example": "nl.glansrijk.education.absence-reported"},
         "time": {"type": "string", "format": "date-time"},
-        "datacontenttype": {"type": "string", "enum": ["application/json"]},
+        "datacontenttype": {
+            "type": "string",
+            # application/json, case-insensitive, with at most a UTF-8 charset (JSON Schema patterns take no flags).
+            "pattern": "^[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]/[Jj][Ss][Oo][Nn]"
+            '( *; *charset="?[Uu][Tt][Ff]-?8"?)?$',
+            "example": "application/json",
+        },
         "data": {"type": "object"},
     },
 }

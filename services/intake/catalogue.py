@@ -32,7 +32,7 @@ EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
 
 
-def _iso_date(value: Any) -> Any:
+def iso_date(value: Any) -> Any:
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not _DATE.match(value):
@@ -52,8 +52,8 @@ def _monday(value: date) -> date:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-Monday = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_monday)]
+IsoDate = Annotated[date, BeforeValidator(iso_date)]
+Monday = Annotated[date, BeforeValidator(iso_date), AfterValidator(_monday)]
 Hours = Annotated[float, Strict(), Field(ge=0, le=60, allow_inf_nan=False)]
 EpisodeId = Annotated[str, Strict(), Field(min_length=1, max_length=200), StorableText]
 Brin = Annotated[str, Strict(), Field(pattern=r"^[0-9]{2}[A-Z0-9]{2}$")]
@@ -202,9 +202,9 @@ class EducationQualified(EventData):
 class AbsenceReported(EventData):
     brin: Brin
     week_start: Monday = Field(alias="weekStart")
+    # Each within 0..60 and nothing across them (spec/interface.md): the hours are taken as the school reports them.
     scheduled_hours: Hours = Field(alias="scheduledHours")
     unauthorized_hours: Hours = Field(alias="unauthorizedHours")
-    # Each within 0..60 and nothing across them (spec/interface.md): the hours are taken as the school reports them.
     authorized_hours: Hours = Field(alias="authorizedHours")
 
 

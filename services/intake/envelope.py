@@ -17,13 +17,13 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from services.core.problems import InvalidParam, Problem, bad_request, pointer
 from services.core.repository import PartnerProfile
 from services.core.scopes import Role
 from services.core.text import STORABLE_REASON, storable_text
-from services.intake.catalogue import CATALOGUE, OWN_BRIN_TYPES, PREFIX, EventData
+from services.intake.catalogue import CATALOGUE, OWN_BRIN_TYPES, PREFIX, EventData, iso_date
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -277,9 +277,8 @@ def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> Vali
             errors.append(("/type", "is not an event type of the catalogue"))
     moment = _time(event, errors)
     declared = event.get("datacontenttype", BINARY)
-    # A media type with parameters ("application/json; charset=utf-8") is JSON all the same (RFC 9110).
-    if declared != BINARY and (not isinstance(declared, str) or media_type(declared) != BINARY):
-        errors.append(("/datacontenttype", "must be application/json"))
+    if declared != BINARY and not _json_in_utf8(declared):
+        errors.append(("/datacontenttype", "must be application/json (in UTF-8)"))
     if "subject" in event:
         errors.append(("/subject", "must not be present: it would carry personal data"))
     if not event.keys() <= _CORE_AND_SUBJECT:  # extension attributes (most events carry none)
@@ -290,7 +289,7 @@ def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> Vali
     elif entry is not None:
         data_model = _data(entry[0], event["data"], errors)
     if moment is not None and entry is not None and "data" in event:
-        birth = _birth_date(entry[0], event["data"], data_model)
+        birth = _birth_date(event["data"], data_model)
         # A birth date after the moment the partner registered the fact is a typing error, not a youth.
         if birth is not None and birth > moment.date():
             errors.append(("/data/person/birthDate", "must not be after the event's time"))
@@ -299,20 +298,31 @@ def _validate_one(index: int, event: Any, errors: list[tuple[str, str]]) -> Vali
     return ValidEvent(index, event_id, source, event_type[len(PREFIX) :], moment, data_model)
 
 
-def _birth_date(model: type[EventData], data: Any, valid: EventData | None) -> date | None:
-    """The person's birth date; when the data failed elsewhere, from its person validated on its own (so that a
-    400 lists this field too: every failing field of every event)."""
+def _json_in_utf8(declared: Any) -> bool:
+    """`application/json`, with parameters too (RFC 9110: "application/json; charset=utf-8" is JSON all the same),
+    but no other charset: the data is part of a UTF-8 envelope (RFC 8259)."""
+    if not isinstance(declared, str) or media_type(declared) != BINARY:
+        return False
+    parameters = (p.partition("=") for p in declared.split(";")[1:])
+    return all(
+        value.strip().strip('"').lower() in ("utf-8", "utf8")
+        for name, _, value in parameters
+        if name.strip().lower() == "charset"
+    )
+
+
+def _birth_date(data: Any, valid: EventData | None) -> date | None:
+    """The person's birth date; when the data failed elsewhere, the `birthDate` read on its own (so that a 400
+    lists it too: every failing field of every event). An unreadable one is reported with the data's errors."""
     if valid is not None:
         return valid.person.birth_date
-    if not isinstance(data, dict):
+    person = data.get("person") if isinstance(data, dict) else None
+    if not isinstance(person, dict) or "birthDate" not in person:
         return None
-    person_model = model.model_fields["person"].annotation
-    assert isinstance(person_model, type) and issubclass(person_model, BaseModel)
     try:
-        person = person_model.__pydantic_validator__.validate_python(data.get("person"))
-    except ValidationError:
-        return None  # its own errors are reported with the data's
-    birth: date | None = person.birth_date
+        birth: date = iso_date(person["birthDate"])
+    except ValueError:
+        return None
     return birth
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import codecs
 import json
 import uuid
 from collections.abc import Iterator
@@ -35,17 +34,17 @@ def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
     """The non-blank lines by number; None for a line that is not UTF-8 (refused on its own, like invalid JSON,
     where decoding the whole file would stop the import half-way). A byte order mark before the first line, as
     some spreadsheet exports write, is not part of the JSON."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1:
-                raw = raw.removeprefix(codecs.BOM_UTF8)
+    # surrogateescape turns each byte that is not UTF-8 into a lone surrogate, which no valid line holds.
+    with path.open(encoding="utf-8-sig", errors="surrogateescape") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
             try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
+                line.encode("utf-8")
+            except UnicodeEncodeError:
                 yield number, None
                 continue
-            if line.strip():
-                yield number, line
+            yield number, line
 
 
 def _check_line(

@@ -140,6 +140,17 @@ def test_a_byte_order_mark_is_skipped_and_a_line_not_in_utf8_is_refused_alone(
     assert count("events") == 2
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_every_line_ending_splits_lines(tmp_path: Path, partners: Partners, ending: str) -> None:
+    sent = [json.dumps(_absence(partners, week)) for week in WEEKS[:2]]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(ending.join(sent).encode() + ending.encode())
+
+    report = import_file(path, uuid.UUID(partners.school.id), raise_signals=False)
+
+    assert report.as_dict() == {"accepted": 2, "duplicates": 0, "rejected": []}
+
+
 def test_an_unknown_partner(tmp_path: Path, partners: Partners) -> None:
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps(_absence(partners, WEEKS[0])) + "\n", encoding="utf-8")
