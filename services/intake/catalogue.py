@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import (
     AfterValidator,
@@ -17,11 +17,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     Strict,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from services.core.identity import passes_elfproef, valid_onderwijsnummer
 from services.core.scopes import Role
@@ -65,6 +68,25 @@ class Data(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+M = TypeVar("M", bound=Data)
+
+
+def validated_beside(handler: ModelWrapValidatorHandler[M], data: Any, failed_check: str | None) -> M:
+    """The model validated by `handler`, with its own check across fields (`failed_check`: the reason, when it
+    failed) reported beside its fields' errors. Pydantic runs an after-validator only when every field passed,
+    and the spec wants every failing field in one answer."""
+    if failed_check is None:
+        return handler(data)
+    check = InitErrorDetails(type=PydanticCustomError("check_across_fields", failed_check), loc=(), input=data)
+    try:
+        handler(data)
+    except ValidationError as exc:
+        raise ValidationError.from_exception_data(
+            exc.title, [check, *cast(list[InitErrorDetails], exc.errors())]
+        ) from None
+    raise ValidationError.from_exception_data("check across fields", [check])
+
+
 def _bsn(value: str) -> str:
     if not passes_elfproef(value):
         raise ValueError("must be 9 digits passing the BSN elfproef")
@@ -85,11 +107,16 @@ class Person(Data):
         default=None, alias="localId"
     )
 
-    @model_validator(mode="after")
-    def _exactly_one_identifier(self) -> Person:
-        if (self.bsn is None) == (self.onderwijsnummer is None):
-            raise ValueError("exactly one of bsn or onderwijsnummer is required")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _exactly_one_identifier(cls, data: Any, handler: ModelWrapValidatorHandler[Person]) -> Person:
+        # Runs for every event: two look-ups, no generator.
+        given = (
+            (data.get("bsn") is not None) + (data.get("onderwijsnummer") is not None) if isinstance(data, dict) else 1
+        )
+        return validated_beside(
+            handler, data, None if given == 1 else "exactly one of bsn or onderwijsnummer is required"
+        )
 
 
 class PersonWithBirthDate(Person):
@@ -301,11 +328,14 @@ class LifeDomainScores(Data):
     participation: Score | None = None
     justice: Score | None = None
 
-    @model_validator(mode="after")
-    def _not_empty(self) -> LifeDomainScores:
-        if not self.model_dump(exclude_none=True):
-            raise ValueError("at least one domain score is required")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _not_empty(cls, data: Any, handler: ModelWrapValidatorHandler[LifeDomainScores]) -> LifeDomainScores:
+        given = any(data.get(name) is not None for name in _DOMAINS) if isinstance(data, dict) else True
+        return validated_beside(handler, data, None if given else "at least one domain score is required")
+
+
+_DOMAINS = tuple(field.alias or name for name, field in LifeDomainScores.model_fields.items())
 
 
 class LifeDomainsAssessed(EventData):

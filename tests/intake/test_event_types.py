@@ -345,6 +345,49 @@ def test_checks_across_fields_are_listed_beside_the_other_failing_fields(
 
 
 @pytest.mark.parametrize(
+    ("type_", "changes", "person", "expected"),
+    [
+        (
+            "support.contact",
+            {},
+            {"birthDate": "2010-13-01"},
+            {"/data/person": "exactly one of bsn or onderwijsnummer", "/data/person/birthDate": "existing calendar"},
+        ),
+        (
+            "support.contact",
+            {},
+            {"bsn": BAD_BSN, "onderwijsnummer": "100000009"},
+            {"/data/person": "exactly one of bsn or onderwijsnummer", "/data/person/bsn": "elfproef"},
+        ),
+        (
+            "support.life-domains-assessed",
+            {"scores": {"income": 3}},
+            {"bsn": "111222333"},
+            {"/data/scores": "at least one domain score", "/data/scores/income": "not a known property"},
+        ),
+    ],
+)
+def test_an_objects_own_check_is_listed_beside_its_fields_errors(
+    client: Any,
+    partners: Partners,
+    type_: str,
+    changes: dict[str, Any],
+    person: dict[str, str],
+    expected: dict[str, str],
+) -> None:
+    role, data = VALID[type_]
+    sent = event(partners.by_role(role), type_, {**data, **changes}, person=person)
+
+    response = post(client, partners.by_role(role), sent)
+
+    assert response.status_code == 400
+    reasons = {p["name"]: p["reason"] for p in response.json()["invalidParams"]}
+    assert sorted(reasons) == sorted(expected), reasons
+    for name, fragment in expected.items():
+        assert fragment in reasons[name], reasons
+
+
+@pytest.mark.parametrize(
     ("type_", "changes"),
     [
         # The spec bounds each of the hours (0..60), not their sum: the school's report is taken as it is.
