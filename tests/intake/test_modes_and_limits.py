@@ -170,6 +170,18 @@ def test_one_event_over_64_kib_is_too_large_in_structured_mode(client: Any, part
     assert response.status_code == 413
 
 
+def test_whitespace_does_not_count_toward_the_64_kib(client: Any, partners: Partners) -> None:
+    # The same event is measured as in a batch (its compact JSON), whether pretty-printed or posted alone.
+    role, data = VALID["support.contact"]
+    sent = event(partners.by_role(role), "support.contact", data, person={"bsn": bsn()})
+    body = json.dumps(sent, indent=8000)
+    assert len(body) > 64 * 1024 > len(json.dumps(sent))
+
+    response = client.post(EVENTS, content=body, headers={**partners.by_role(role).headers, **STRUCTURED})
+
+    assert response.status_code == 202, response.text
+
+
 def _binary_headers(partner: Any, type_: str, **extra: str) -> dict[str, str]:
     headers = {
         **partner.headers,
