@@ -100,13 +100,18 @@ class Credentials:
         return bool(settings.oauth_jwks_url) and self.claimed_id is None and oauth.looks_like_jwt(self.plain)
 
 
-def credentials(request: Request) -> Credentials:
-    """The request's credentials; 401 when there are none or they are malformed."""
+def credentials(request: Request, *, basic: bool = False) -> Credentials:
+    """The request's credentials; 401 when there are none or they are malformed. HTTP Basic only where `basic`:
+    the spec gives it to the OData feed, for BI tools that cannot send a bearer token. Elsewhere a browser that
+    remembers Basic credentials for the feed would send them along with any request a web page makes (the
+    write endpoints included): a cross-site request forgery that a bearer token does not allow."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     value = value.strip()
     if scheme.lower() == "bearer" and value:
         return Credentials(value, None)
+    if scheme.lower() == "basic" and value and not basic:
+        raise _unauthorized("HTTP Basic is for the OData feed only: Authorization: Bearer <key>.")
     if scheme.lower() == "basic" and value:
         try:
             user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
@@ -116,10 +121,10 @@ def credentials(request: Request) -> Credentials:
     raise _unauthorized("An API key is required: Authorization: Bearer <key>.")
 
 
-def authenticate(request: Request, session: Session, *, touch: bool = True) -> Caller:
+def authenticate(request: Request, session: Session, *, touch: bool = True, basic: bool = False) -> Caller:
     """The caller of `request`; `touch=False` for a read-only session (reporting), which may not write
-    `last_used_at`."""
-    presented = credentials(request)
+    `last_used_at`; `basic=True` where HTTP Basic is accepted (the OData feed)."""
+    presented = credentials(request, basic=basic)
     settings = get_settings()
     if presented.is_token(settings):
         return _token_caller(presented.plain, session, settings)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from typing import Any
@@ -63,6 +64,19 @@ def test_an_unknown_or_malformed_key_is_401(client: Any, partners: Partners, aut
 
     assert_problem(response, 401)
     assert response.headers["www-authenticate"] == "Bearer"
+    assert count("events") == 0
+
+
+def test_a_valid_key_sent_as_http_basic_is_401_outside_the_odata_feed(client: Any, partners: Partners) -> None:
+    # Basic is the OData feed's, for BI tools; a browser would send remembered Basic credentials along with any
+    # request a web page makes, so the write endpoints refuse them.
+    coach = partners.youth_coach
+    basic = base64.b64encode(f"{coach.key_id}:{coach.key}".encode()).decode()
+
+    response = client.post(EVENTS, json=_contact(coach), headers={"Authorization": f"Basic {basic}", **STRUCTURED})
+
+    assert_problem(response, 401)
+    assert "OData feed only" in response.json()["detail"]
     assert count("events") == 0
 
 

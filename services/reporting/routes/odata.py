@@ -44,7 +44,7 @@ def _page_size(request: Request) -> int:
 def _answer(request: Request, entity_set: str | None) -> Response:
     with session_factory(read_only=True)() as session:
         try:
-            caller = authenticate(request, session, touch=False)
+            caller = authenticate(request, session, touch=False, basic=True)
             require_scope(caller, Scope.REPORTING_READ)
         except Problem as problem:
             code = {401: "Unauthorized", 429: "TooManyRequests"}.get(problem.status, "Forbidden")
