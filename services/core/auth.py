@@ -110,9 +110,9 @@ def credentials(request: Request, *, basic: bool = False) -> Credentials:
     value = value.strip()
     if scheme.lower() == "bearer" and value:
         return Credentials(value, None)
-    if scheme.lower() == "basic" and value and not basic:
-        raise _unauthorized("HTTP Basic is for the OData feed only: Authorization: Bearer <key>.")
     if scheme.lower() == "basic" and value:
+        if not basic:
+            raise _unauthorized("HTTP Basic is for the OData feed only: Authorization: Bearer <key>.")
         try:
             user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
             return Credentials(password, uuid.UUID(user))

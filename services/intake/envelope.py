@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from email.message import Message
 from functools import lru_cache
 from typing import Any
 
@@ -316,12 +317,9 @@ def _json_in_utf8(declared: Any) -> bool:
     but no other charset: the data is part of a UTF-8 envelope (RFC 8259)."""
     if not isinstance(declared, str) or media_type(declared) != BINARY:
         return False
-    parameters = (p.partition("=") for p in declared.split(";")[1:])
-    return all(
-        value.strip().strip('"').lower() in ("utf-8", "utf8")
-        for name, _, value in parameters
-        if name.strip().lower() == "charset"
-    )
+    header = Message()
+    header["Content-Type"] = declared  # the standard library's parser of media type parameters (quotes included)
+    return header.get_content_charset("utf-8") in ("utf-8", "utf8")
 
 
 def _birth_date(data: Any, valid: EventData | None) -> date | None:

@@ -30,30 +30,23 @@ class ImportReport:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
-    """The non-blank lines by number; None for a line that is not UTF-8 (refused on its own, like invalid JSON,
-    where decoding the whole file would stop the import half-way). A byte order mark before the first line, as
-    some spreadsheet exports write, is not part of the JSON."""
-    # surrogateescape turns each byte that is not UTF-8 into a lone surrogate, which no valid line holds.
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The non-blank lines by number. A byte order mark before the first line, as some spreadsheet exports write,
+    is not part of the JSON. A byte that is not UTF-8 becomes a lone surrogate (surrogateescape), so that its line
+    is refused on its own (`_check_line`), where decoding the whole file would stop the import half-way."""
     with path.open(encoding="utf-8-sig", errors="surrogateescape") as handle:
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                line.encode("utf-8")
-            except UnicodeEncodeError:
-                yield number, None
-                continue
-            yield number, line
+            if line.strip():
+                yield number, line
 
 
-def _check_line(
-    line: str | None, partner: core_repository.PartnerProfile, max_event: int
-) -> tuple[Any, list[dict[str, str]]]:
+def _check_line(line: str, partner: core_repository.PartnerProfile, max_event: int) -> tuple[Any, list[dict[str, str]]]:
     """One line through the API's checks; returns the valid event or the reasons it was refused."""
-    if line is None:
+    try:
+        size = len(line.encode("utf-8"))  # a lone surrogate (see `_lines`) does not encode
+    except UnicodeEncodeError:
         return None, [{"name": "", "reason": "the line is not valid UTF-8"}]
-    if len(line.encode("utf-8")) > max_event:
+    if size > max_event:
         return None, [{"name": "", "reason": f"the event is over {max_event} bytes"}]
     try:
         event = json.loads(line)
