@@ -11,12 +11,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.core.settings import get_settings
 
 _engines: dict[tuple[int, str, bool], Engine] = {}
 _sessionmakers: dict[Engine, sessionmaker[Session]] = {}
+_async_engines: dict[tuple[int, str], AsyncEngine] = {}
+_async_sessionmakers: dict[AsyncEngine, async_sessionmaker[AsyncSession]] = {}
 # A pooled connection idle for longer than this is pinged (a round trip) before it is handed out; one used
 # moments ago only has its socket looked at (no round trip), see _configure_liveness.
 PING_AFTER_IDLE_SECONDS = 5.0
@@ -57,9 +60,11 @@ def _configure_liveness(engine: Engine) -> None:
         checked_in_at = record.info.get(_CHECKED_IN_AT)
         if checked_in_at is None:
             return  # connected just now: pre-ping skips a fresh connection too
-        if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):
+        # The driver's own connection: on the event loop's engine the pool holds SQLAlchemy's adapter around it.
+        driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+        if getattr(driver, "closed", False) or getattr(driver, "broken", False):
             raise exc.InvalidatePoolError()
-        if time.monotonic() - checked_in_at <= PING_AFTER_IDLE_SECONDS and _socket_quiet(dbapi_connection):
+        if time.monotonic() - checked_in_at <= PING_AFTER_IDLE_SECONDS and _socket_quiet(driver):
             return
         if not dialect._do_ping_w_event(dbapi_connection):
             raise exc.InvalidatePoolError()
@@ -75,6 +80,20 @@ def _socket_quiet(dbapi_connection: Any) -> bool:
         return False  # cannot tell: ping
 
 
+def _postgres_options() -> dict[str, Any]:
+    return {
+        # Room for every admitted request (services/core/dependencies.py) and the health check.
+        "pool_size": max(10, get_settings().api_database_sessions + 2),
+        "max_overflow": 20,
+        # pre-ping's recovery without its round trip per request: see _configure_liveness.
+        "pool_pre_ping": False,
+        "pool_timeout": 5,
+        "connect_args": {"connect_timeout": 5, "application_name": "glansrijk"},
+        # Statement parameters can hold free text (handover reasons, notes): never in an error or a log line.
+        "hide_parameters": True,
+    }
+
+
 def get_engine(read_only: bool = False, url: str | None = None) -> Engine:
     """The engine of this process for the configured database (or `url`)."""
     url = url or get_settings().database_url
@@ -85,22 +104,25 @@ def get_engine(read_only: bool = False, url: str | None = None) -> Engine:
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
             _configure_sqlite(engine)
         else:
-            options: dict[str, Any] = {
-                # Room for every admitted request (services/core/dependencies.py) and the health check.
-                "pool_size": max(10, get_settings().api_database_sessions + 2),
-                "max_overflow": 20,
-                # pre-ping's recovery without its round trip per request: see _configure_liveness.
-                "pool_pre_ping": False,
-                "pool_timeout": 5,
-                "connect_args": {"connect_timeout": 5, "application_name": "glansrijk"},
-            }
+            options = _postgres_options()
             if read_only:
                 # Reporting reads through a session the database itself keeps read-only.
                 options["execution_options"] = {"postgresql_readonly": True}
-            # Statement parameters can hold free text (handover reasons, notes): never in an error or a log line.
-            engine = create_engine(url, hide_parameters=True, **options)
+            engine = create_engine(url, **options)
             _configure_liveness(engine)
         _engines[key] = engine
+    return engine
+
+
+def get_async_engine() -> AsyncEngine:
+    """The event loop's engine of this process for the configured database, Postgres only (psycopg's
+    asynchronous connection; ADR 0036)."""
+    url = get_settings().database_url
+    key = (os.getpid(), url)
+    engine = _async_engines.get(key)
+    if engine is None:
+        engine = _async_engines[key] = create_async_engine(url, **_postgres_options())
+        _configure_liveness(engine.sync_engine)
     return engine
 
 
@@ -113,6 +135,12 @@ def dispose_engines() -> None:
             engine.dispose(close=False)
         del _engines[key]
         _sessionmakers.pop(engine, None)
+    for async_key, async_engine in list(_async_engines.items()):
+        # An asynchronous connection is closed on its own event loop, which may be gone by now (a test client's):
+        # the pool is dropped without closing, and Postgres ends the sessions when their sockets close.
+        async_engine.sync_engine.dispose(close=False)
+        del _async_engines[async_key]
+        _async_sessionmakers.pop(async_engine, None)
 
 
 def session_factory(read_only: bool = False) -> sessionmaker[Session]:
@@ -122,6 +150,14 @@ def session_factory(read_only: bool = False) -> sessionmaker[Session]:
     factory = _sessionmakers.get(engine)
     if factory is None:
         factory = _sessionmakers[engine] = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    return factory
+
+
+def async_session_factory() -> async_sessionmaker[AsyncSession]:
+    engine = get_async_engine()
+    factory = _async_sessionmakers.get(engine)
+    if factory is None:
+        factory = _async_sessionmakers[engine] = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
     return factory
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from services.core import repository as core_repository
+from services.core.greenlet_psycopg import PipelineConnection, PipelineCursor, pipeline_connection
 from services.intake import repository
 from services.intake.projection import ProjectionRows
 from services.intake.repository_projection import as_json, projection_writes, statement_of
@@ -95,8 +96,8 @@ def supported(session: Session) -> bool:
 
 
 def _send_compiled(
-    connection: psycopg.Connection[Any], dialect: Dialect, statement: Any, values: dict[str, Any]
-) -> psycopg.Cursor[Any]:
+    connection: PipelineConnection, dialect: Dialect, statement: Any, values: dict[str, Any]
+) -> PipelineCursor:
     """`statement` (SQLAlchemy, compiled once) sent now on the pipeline's connection; its cursor is read after the
     pipeline."""
     compiled = _COMPILED.get(statement)
@@ -115,13 +116,13 @@ class LostRace(Exception):
 class PipelinedWrites:
     """Statements sent without waiting; `batch_id` is known once the pipeline is over."""
 
-    def __init__(self, session: Session, connection: psycopg.Connection[Any]) -> None:
+    def __init__(self, session: Session, connection: PipelineConnection) -> None:
         self._dialect = session.get_bind().dialect
         self._connection = connection
-        self._events: list[psycopg.Cursor[Any]] = []
+        self._events: list[PipelineCursor] = []
         self.batch_id: int | None = None
 
-    def _send(self, statement: Any, values: dict[str, Any]) -> psycopg.Cursor[Any]:
+    def _send(self, statement: Any, values: dict[str, Any]) -> PipelineCursor:
         return _send_compiled(self._connection, self._dialect, statement, values)
 
     def insert_youths(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -190,7 +191,7 @@ class PipelinedWrites:
 class Lookup:
     """A `find_stored` sent in the pipeline; `answer` waits for it (only as long as Postgres still needs)."""
 
-    def __init__(self, cursor: psycopg.Cursor[Any], reserve: int) -> None:
+    def __init__(self, cursor: PipelineCursor, reserve: int) -> None:
         self._cursor = cursor
         self._reserve = reserve
         self._found: repository.Found | None = None
@@ -201,9 +202,10 @@ class Lookup:
         return self._found
 
 
-def _driver_connection(session: Session) -> psycopg.Connection[Any]:
-    """The psycopg connection under the session's (its transaction begun by SQLAlchemy)."""
-    return cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
+def _driver_connection(session: Session) -> PipelineConnection:
+    """The psycopg connection under the session's (its transaction begun by SQLAlchemy); under a session of the
+    event loop's engine, run by `AsyncSession.run_sync`, its asynchronous connection behind a blocking face."""
+    return pipeline_connection(session.connection().connection.driver_connection)
 
 
 def key_and_stored(
