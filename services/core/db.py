@@ -136,8 +136,10 @@ def dispose_engines() -> None:
         del _engines[key]
         _sessionmakers.pop(engine, None)
     for async_key, async_engine in list(_async_engines.items()):
-        # An asynchronous connection is closed on its own event loop, which may be gone by now (a test client's):
-        # the pool is dropped without closing, and Postgres ends the sessions when their sockets close.
+        # SQLAlchemy closes an asynchronous connection only from a greenlet of a running event loop, and this
+        # runs outside one (after a fork, or when tests switch databases): the pool is dropped, and its sockets
+        # close when the connections are collected. A server closes them on its loop at shutdown
+        # (dispose_async_engine).
         async_engine.sync_engine.dispose(close=False)
         del _async_engines[async_key]
         _async_sessionmakers.pop(async_engine, None)
@@ -151,6 +153,14 @@ def session_factory(read_only: bool = False) -> sessionmaker[Session]:
     if factory is None:
         factory = _sessionmakers[engine] = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
     return factory
+
+
+async def dispose_async_engine() -> None:
+    """Close the connections of this process's event loop engine, if it has one (a server's shutdown)."""
+    engine = _async_engines.pop((os.getpid(), get_settings().database_url), None)
+    if engine is not None:
+        _async_sessionmakers.pop(engine, None)
+        await engine.dispose()
 
 
 def async_session_factory() -> async_sessionmaker[AsyncSession]:

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services import __version__
-from services.core.db import get_engine
+from services.core.db import dispose_async_engine, get_engine
 from services.core.problems import PROBLEM_JSON, Problem, install_problem_handlers, problem_response
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,8 @@ GC_THRESHOLDS = (10_000, 50, 100)
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """At startup, once per process: everything imported and built so far (modules, models, routes) moves out
-    of the collector's reach, so a full collection during a request no longer walks it all."""
+    of the collector's reach, so a full collection during a request no longer walks it all. At shutdown the
+    event loop engine's connections are closed on the loop they belong to."""
     global _gc_frozen
     if not _gc_frozen:
         _gc_frozen = True
@@ -232,6 +233,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # by bench.intake). A higher first threshold lets it run less often at the cost of a little memory.
         gc.set_threshold(GC_THRESHOLDS[0], GC_THRESHOLDS[1], GC_THRESHOLDS[2])
     yield
+    await dispose_async_engine()
 
 
 def create_app(services: list[ServiceApi]) -> FastAPI:

@@ -83,8 +83,9 @@ _INSERT_MORE_EVENTS = text(
 )
 
 
-# Statements compiled once (what SQLAlchemy's own cache does for session.execute).
-_COMPILED: dict[Any, Any] = {}
+# Statements compiled once per kind of dialect (what SQLAlchemy's own cache does for session.execute): the
+# blocking and the event loop's psycopg dialects compile alike today, but nothing promises that.
+_COMPILED: dict[tuple[Any, type[Dialect]], Any] = {}
 
 
 # Pipeline mode needs libpq 14 or later (psycopg[binary] ships one; a system libpq may be older).
@@ -100,9 +101,10 @@ def _send_compiled(
 ) -> PipelineCursor:
     """`statement` (SQLAlchemy, compiled once) sent now on the pipeline's connection; its cursor is read after the
     pipeline."""
-    compiled = _COMPILED.get(statement)
+    key = (statement, type(dialect))
+    compiled = _COMPILED.get(key)
     if compiled is None:
-        compiled = _COMPILED[statement] = statement.compile(dialect=dialect)
+        compiled = _COMPILED[key] = statement.compile(dialect=dialect)
     cursor = connection.cursor()
     cursor.execute(str(compiled), compiled.construct_params(values))
     return cursor
@@ -205,7 +207,7 @@ class Lookup:
 def _driver_connection(session: Session) -> PipelineConnection:
     """The psycopg connection under the session's (its transaction begun by SQLAlchemy); under a session of the
     event loop's engine, run by `AsyncSession.run_sync`, its asynchronous connection behind a blocking face."""
-    return pipeline_connection(session.connection().connection.driver_connection)
+    return pipeline_connection(session.connection().connection.dbapi_connection)
 
 
 def key_and_stored(

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi import Request
 from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy.pool import Pool
 
 from services.cli import admin
 from services.core.db import get_engine, transaction
@@ -37,9 +38,10 @@ def _request(partner: TestPartner, body: bytes, content_type: str = STRUCTURED["
 
 
 @contextmanager
-def round_trips(tmp_path: Path) -> Iterator[list[int]]:
-    """The round trips to Postgres of the connections checked out meanwhile: libpq's protocol trace of each,
-    where every answer ends with one ReadyForQuery (a statement on its own, a pipeline's sync, a COMMIT)."""
+def round_trips(tmp_path: Path, pool: Pool | None = None) -> Iterator[list[int]]:
+    """The round trips to Postgres of the connections checked out of `pool` (the blocking engine's by default)
+    meanwhile: libpq's protocol trace of each, where every answer ends with one ReadyForQuery (a statement on
+    its own, a pipeline's sync, a COMMIT)."""
     wait_for_tasks()  # what earlier requests handed over
     trace = tmp_path / "libpq.trace"
     counted: list[int] = []
@@ -49,15 +51,15 @@ def round_trips(tmp_path: Path) -> Iterator[list[int]]:
 
         def traced(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
             if threading.get_ident() == me:
-                dbapi_connection.pgconn.trace(sink.fileno())
+                _pgconn(dbapi_connection).trace(sink.fileno())
                 tracing.append(dbapi_connection)
 
         def untraced(dbapi_connection: Any, _record: Any) -> None:
             if dbapi_connection in tracing:
-                dbapi_connection.pgconn.untrace()
+                _pgconn(dbapi_connection).untrace()
                 tracing.remove(dbapi_connection)
 
-        pool = get_engine().pool
+        pool = pool or get_engine().pool
         sqlalchemy_event.listen(pool, "checkout", traced)
         sqlalchemy_event.listen(pool, "checkin", untraced)
         try:
@@ -66,6 +68,11 @@ def round_trips(tmp_path: Path) -> Iterator[list[int]]:
             sqlalchemy_event.remove(pool, "checkout", traced)
             sqlalchemy_event.remove(pool, "checkin", untraced)
     counted.append(sum("ReadyForQuery" in line for line in trace.read_text().splitlines()))
+
+
+def _pgconn(dbapi_connection: Any) -> Any:
+    """libpq's connection under psycopg's, itself under SQLAlchemy's adapter on the event loop's engine."""
+    return getattr(dbapi_connection, "driver_connection", dbapi_connection).pgconn
 
 
 def _accept(partner: TestPartner, body: dict[str, Any] | list[dict[str, Any]]) -> Any:
