@@ -18,8 +18,8 @@ from services.core.settings import get_settings
 
 _engines: dict[tuple[int, str, bool], Engine] = {}
 _sessionmakers: dict[Engine, sessionmaker[Session]] = {}
-_async_engines: dict[tuple[int, str], AsyncEngine] = {}
-_async_sessionmakers: dict[AsyncEngine, async_sessionmaker[AsyncSession]] = {}
+# The event loop's engine of this process (ADR 0036) with its session factory, by (pid, url).
+_async_engines: dict[tuple[int, str], tuple[AsyncEngine, async_sessionmaker[AsyncSession]]] = {}
 # A pooled connection idle for longer than this is pinged (a round trip) before it is handed out; one used
 # moments ago only has its socket looked at (no round trip), see _configure_liveness.
 PING_AFTER_IDLE_SECONDS = 5.0
@@ -114,16 +114,25 @@ def get_engine(read_only: bool = False, url: str | None = None) -> Engine:
     return engine
 
 
+def _async_engine_and_sessions() -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    url = get_settings().database_url
+    key = (os.getpid(), url)
+    found = _async_engines.get(key)
+    if found is None:
+        engine = create_async_engine(url, **_postgres_options())
+        _configure_liveness(engine.sync_engine)
+        found = _async_engines[key] = (engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
+    return found
+
+
 def get_async_engine() -> AsyncEngine:
     """The event loop's engine of this process for the configured database, Postgres only (psycopg's
     asynchronous connection; ADR 0036)."""
-    url = get_settings().database_url
-    key = (os.getpid(), url)
-    engine = _async_engines.get(key)
-    if engine is None:
-        engine = _async_engines[key] = create_async_engine(url, **_postgres_options())
-        _configure_liveness(engine.sync_engine)
-    return engine
+    return _async_engine_and_sessions()[0]
+
+
+def async_session_factory() -> async_sessionmaker[AsyncSession]:
+    return _async_engine_and_sessions()[1]
 
 
 def dispose_engines() -> None:
@@ -135,14 +144,13 @@ def dispose_engines() -> None:
             engine.dispose(close=False)
         del _engines[key]
         _sessionmakers.pop(engine, None)
-    for async_key, async_engine in list(_async_engines.items()):
+    for async_engine, _ in _async_engines.values():
         # SQLAlchemy closes an asynchronous connection only from a greenlet of a running event loop, and this
         # runs outside one (after a fork, or when tests switch databases): the pool is dropped, and its sockets
         # close when the connections are collected. A server closes them on its loop at shutdown
         # (dispose_async_engine).
         async_engine.sync_engine.dispose(close=False)
-        del _async_engines[async_key]
-        _async_sessionmakers.pop(async_engine, None)
+    _async_engines.clear()
 
 
 def session_factory(read_only: bool = False) -> sessionmaker[Session]:
@@ -157,18 +165,9 @@ def session_factory(read_only: bool = False) -> sessionmaker[Session]:
 
 async def dispose_async_engine() -> None:
     """Close the connections of this process's event loop engine, if it has one (a server's shutdown)."""
-    engine = _async_engines.pop((os.getpid(), get_settings().database_url), None)
-    if engine is not None:
-        _async_sessionmakers.pop(engine, None)
-        await engine.dispose()
-
-
-def async_session_factory() -> async_sessionmaker[AsyncSession]:
-    engine = get_async_engine()
-    factory = _async_sessionmakers.get(engine)
-    if factory is None:
-        factory = _async_sessionmakers[engine] = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-    return factory
+    found = _async_engines.pop((os.getpid(), get_settings().database_url), None)
+    if found is not None:
+        await found[0].dispose()
 
 
 @contextmanager
