@@ -111,10 +111,10 @@ def stop_server(server: Server) -> None:
 
 @contextmanager
 def uvicorn_server(
-    name: str, factory: str, health_path: str, env: dict[str, str], keep_broker: bool = False
+    name: str, factory: str, health_path: str, env: dict[str, str], keep_broker: bool = False, workers: int = 1
 ) -> Iterator[Server]:
-    """`uvicorn --factory <factory>` with one worker on a free loopback port, stopped on exit; without a broker
-    (the embedded default) unless `keep_broker`."""
+    """`uvicorn --factory <factory>` with `workers` processes on a free loopback port, stopped on exit; without a
+    broker (the embedded default) unless `keep_broker`."""
     port = free_port()
     log_path = Path(tempfile.gettempdir()) / f"glansrijk-bench-{name}-{os.getpid()}.log"
     command = [
@@ -128,7 +128,7 @@ def uvicorn_server(
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
         "--no-access-log",
         "--log-level",
         "warning",

@@ -5,9 +5,10 @@
    partners' next batches into a database holding a simulated population (bench/intake_simulated.py, the
    goal), then a first load of synthetic events about youths never seen before (bench/intake_events.py).
 2. Single-event POST, each endpoint's peak over a few concurrencies, vs a bare FastAPI endpoint doing one INSERT
-   (bench/bare_app.py); then our endpoint open-loop at 70% of its peak: p50/p95/p99 latency, the bare endpoint
-   in the same open loop (what the machine gives any endpoint at that load) and, as a control, the bare
-   endpoint at 70% of its own peak (whether the machine lets any endpoint meet the goal's terms).
+   (bench/bare_app.py), both served by one uvicorn process per core (--server-workers); then our endpoint
+   open-loop at 70% of its peak: p50/p95/p99 latency, the bare endpoint in the same open loop (what the machine
+   gives any endpoint at that load) and, as a control, the bare endpoint at 70% of its own peak (whether the
+   machine lets any endpoint meet the goal's terms).
 3. Where the batched path spends its time (phases in-process, cProfile).
 
     python -m bench.intake                    # 20,000 simulated youths, a few minutes (after the population)
@@ -296,7 +297,8 @@ def render(
         f"# Intake benchmark, {machine['date']}",
         "",
         f"Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['os']}, Python {machine['python']}, "
-        f"PostgreSQL {machine['postgres']}. Client, uvicorn (one worker) and Postgres share the machine.",
+        f"PostgreSQL {machine['postgres']}. Client, uvicorn ({_processes(args.server_workers)}) and Postgres "
+        "share the machine.",
         f"Command: `python -m bench.intake {' '.join(sys.argv[1:])}`".rstrip(),
         "",
         f"The database holds a simulated population of {args.youths:,} youths (seed {args.seed}) as it stood "
@@ -339,6 +341,10 @@ def render(
     return "\n".join(lines)
 
 
+def _processes(count: int) -> str:
+    return "one process" if count == 1 else f"{count} processes each for ours and the bare endpoint"
+
+
 def _concurrencies(value: str) -> tuple[int, ...]:
     try:
         counts = tuple(int(part) for part in value.split(","))
@@ -370,6 +376,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of the two peak runs (best one counts; the median sets the load)"
     )
+    parser.add_argument(
+        "--server-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="uvicorn processes of ours and of the bare endpoint (default: one per core, as docs/operations.md "
+        "advises)",
+    )
     parser.add_argument("--profile-batches", type=int, default=6, help="batches timed in-process")
     parser.add_argument("--profile-singles", type=int, default=300, help="single events timed in-process")
     parser.add_argument("--quick", action="store_true", help="about one minute: fewer batches, shorter runs")
@@ -377,6 +390,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.batches, args.first_load_batches, args.seconds, args.peak_seconds, args.rounds = 8, 4, 8, 5, 1
         args.profile_batches, args.profile_singles = 4, 100
+    if args.server_workers < 1:
+        parser.error("--server-workers must be at least 1")
     if not 1 <= args.events <= 1000:
         parser.error("--events must lie between 1 and 1000")
     return args
@@ -402,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     first = prepare_first_load(pool)
     first_batches = first_load_batches(first, pool, warmup + args.first_load_batches, args.events)
     env = {"GLANSRIJK_DATABASE_URL": common.bench_url()}
+    # One process per core, as production runs the intake (docs/operations.md, ADR 0037): one process alone,
+    # loaded in an open loop at 70% of its closed-loop peak, ran its own core full and its queue over.
+    workers = args.server_workers
     single_partner = intake_simulated.SINGLE_PARTNER
     bare_env = {
         "BENCH_BARE_DATABASE_URL": common.bench_url(),
@@ -411,8 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     headers = {"Authorization": f"Bearer {sim.keys[single_partner]}", "Content-Type": "application/cloudevents+json"}
     with (
-        common.uvicorn_server("intake", "services.app:intake", "/intake/v1/health", env) as ours,
-        common.uvicorn_server("bare", "bench.bare_app:create_app", "/health", bare_env) as bare,
+        common.uvicorn_server("intake", "services.app:intake", "/intake/v1/health", env, workers=workers) as ours,
+        common.uvicorn_server("bare", "bench.bare_app:create_app", "/health", bare_env, workers=workers) as bare,
     ):
         print(f"batched, simulated: {args.batches} x {args.events} events, ours and COPY interleaved ...", flush=True)
         batch = run_batched(ours.base_url, steady, warmup)
