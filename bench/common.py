@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -99,13 +100,15 @@ def _wait_ready(server: Server, health_path: str, timeout: float) -> None:
 
 
 def stop_server(server: Server) -> None:
+    """SIGTERM (uvicorn's supervisor stops its workers and waits for them), then SIGKILL to the whole group."""
     process = server.process
     if process.poll() is None:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
 
 
@@ -137,7 +140,10 @@ def uvicorn_server(
     if not keep_broker:
         full_env.pop("GLANSRIJK_REDIS_URL", None)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        # Its own process group: with more than one worker, a kill of the supervisor alone would orphan them.
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     server = Server(name, port, process, log_path)
     try:
         _wait_ready(server, health_path, timeout=60)

@@ -342,7 +342,7 @@ def render(
 
 
 def _processes(count: int) -> str:
-    return "one process" if count == 1 else f"{count} processes each for ours and the bare endpoint"
+    return f"{'one process' if count == 1 else f'{count} processes'} each for ours and the bare endpoint"
 
 
 def _concurrencies(value: str) -> tuple[int, ...]:
@@ -379,9 +379,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--server-workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="uvicorn processes of ours and of the bare endpoint (default: one per core, as docs/operations.md "
-        "advises)",
+        default=len(os.sched_getaffinity(0)),
+        help="uvicorn processes of ours and of the bare endpoint (default: one per core this process may use, as "
+        "docs/operations.md advises)",
     )
     parser.add_argument("--profile-batches", type=int, default=6, help="batches timed in-process")
     parser.add_argument("--profile-singles", type=int, default=300, help="single events timed in-process")
