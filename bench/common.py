@@ -152,6 +152,29 @@ def uvicorn_server(
         stop_server(server)
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(all, idle) CPU time of the machine so far in clock ticks, from /proc/stat (idle includes iowait)."""
+    with open("/proc/stat") as stat:
+        values = [int(value) for value in stat.readline().split()[1:]]
+    return sum(values), values[3] + values[4]
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user and system) of the live processes of process group `pgid`: a server and its workers."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # After the command name in parentheses: state, ppid, pgrp, ..., utime (11th), stime (12th).
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile of already sorted values (nan when empty)."""
     if not sorted_values:

@@ -470,16 +470,19 @@ def main(argv: list[str] | None = None) -> int:
         # run to run, and 70% of the best run loaded it beyond what it sustained in a slower moment.
         rate = LOAD_FRACTION * statistics.median(rps for rps, _ in ours_runs)
         print(f"open loop at {rate:,.0f} req/s for {args.seconds:.0f} s, ours then bare ...", flush=True)
-        latency, checkpoints = latency_run(ours.base_url + EVENTS_PATH, headers, ours_bodies, rate, args.seconds)
-        print(f"  ours {latency.percentiles()}", flush=True)
-        bare_latency, bare_checkpoints = latency_run(bare_url, headers, bare_bodies, rate, args.seconds)
-        print(f"  bare {bare_latency.percentiles()}", flush=True)
+        ours_run = latency_run(ours, EVENTS_PATH, headers, ours_bodies, rate, args.seconds)
+        latency, checkpoints = ours_run.latency, ours_run.checkpoints
+        print(f"  ours {latency.percentiles()}; {ours_run.load()}", flush=True)
+        bare_run = latency_run(bare, "/events", headers, bare_bodies, rate, args.seconds)
+        bare_latency, bare_checkpoints = bare_run.latency, bare_run.checkpoints
+        print(f"  bare {bare_latency.percentiles()}; {bare_run.load()}", flush=True)
         # The control: the goal's own terms applied to the baseline. Whether any endpoint on this machine, at 70%
         # of its own peak, keeps its p99 under the goal tells the machine's part of the tail from ours.
         bare_rate = LOAD_FRACTION * statistics.median(rps for rps, _ in bare_runs)
         print(f"control: bare alone at {bare_rate:,.0f} req/s ({LOAD_FRACTION:.0%} of its own peak) ...", flush=True)
-        bare_own, _ = latency_run(bare_url, headers, bare_bodies, bare_rate, args.seconds)
-        print(f"  bare {bare_own.percentiles()}", flush=True)
+        control_run = latency_run(bare, "/events", headers, bare_bodies, bare_rate, args.seconds)
+        bare_own = control_run.latency
+        print(f"  bare {bare_own.percentiles()}; {control_run.load()}", flush=True)
     checks = [population.describe(pop), *verify(batch, first_batch)]
     checks.append(
         f"the bare endpoint in the same open loop ({rate:,.0f} req/s, {args.seconds:.0f} s): "
@@ -492,6 +495,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     checks.append(
         f"checkpoints during the open loops (each started right after one): ours {checkpoints}, bare {bare_checkpoints}"
+    )
+    checks.append(
+        f"CPU during the open loops (/proc): ours: {ours_run.load()}; bare at the same load: {bare_run.load()}; "
+        f"bare at {LOAD_FRACTION:.0%} of its own peak: {control_run.load()}"
     )
     checks.append(floor_line())
     checks.append(
@@ -530,16 +537,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@dataclass
+class OpenLoopRun:
+    latency: LatencyResult
+    checkpoints: int  # checkpoints that began during the run
+    busy: float  # the machine's busy share of its CPU time during the run
+    server_ms: float  # CPU time of the server's processes per request sent
+
+    def load(self) -> str:
+        return f"machine {self.busy:.0%} busy, server {self.server_ms:.2f} ms of CPU per request"
+
+
 def latency_run(
-    url: str, headers: dict[str, str], bodies: Iterator[bytes], rate: float, seconds: float
-) -> tuple[LatencyResult, int]:
+    server: common.Server, path: str, headers: dict[str, str], bodies: Iterator[bytes], rate: float, seconds: float
+) -> OpenLoopRun:
     """The open loop, started right after a checkpoint (the runs before wrote enough to have one under way, and
-    its writing and syncing would fall on this run alone), and the checkpoints that began during it."""
+    its writing and syncing would fall on this run alone), with the checkpoints that began during it and the CPU
+    it took: how close the machine came to full tells a queue that ran over from an endpoint's own tail."""
     with psycopg.connect(common.bench_dsn(), autocommit=True) as conn:
         conn.execute("CHECKPOINT")
         before = _checkpoints(conn)
-        latency = asyncio.run(open_loop(url, headers, bodies, rate, seconds))
-        return latency, _checkpoints(conn) - before
+        machine_before, server_before = common.machine_ticks(), common.group_cpu_seconds(server.process.pid)
+        latency = asyncio.run(open_loop(server.base_url + path, headers, bodies, rate, seconds))
+        machine_after, server_after = common.machine_ticks(), common.group_cpu_seconds(server.process.pid)
+        checkpoints = _checkpoints(conn) - before
+    all_ticks, idle_ticks = (after - prior for after, prior in zip(machine_after, machine_before, strict=True))
+    busy = 1 - idle_ticks / all_ticks if all_ticks else float("nan")
+    return OpenLoopRun(latency, checkpoints, busy, (server_after - server_before) * 1000 / latency.sent)
 
 
 def _checkpoints(conn: psycopg.Connection[Any]) -> int:
