@@ -159,19 +159,24 @@ def machine_ticks() -> tuple[int, int]:
     return sum(values), values[3] + values[4]
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """CPU time (user and system) of the live processes of process group `pgid`: a server and its workers."""
-    ticks = 0
+def process_group(pid: int) -> Iterator[tuple[Path, list[str]]]:
+    """The live process `pid` and every process in its group (a server's workers, a worker's pool): each one's
+    /proc directory and the fields of its stat after the command name (state, ppid, pgrp, ..., utime at index
+    11, stime at 12)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            # After the command name in parentheses: state, ppid, pgrp, ..., utime (11th), stime (12th).
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the process ended meanwhile
-        if int(fields[2]) == pgid:
-            ticks += int(fields[11]) + int(fields[12])
+            if int(entry.name) == pid or int(fields[2]) == pid:
+                yield entry, fields
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended while being read
+
+
+def group_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of process `pid` and the live processes of its group."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for _, fields in process_group(pid))
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
