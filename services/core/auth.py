@@ -134,8 +134,9 @@ def authenticate(request: Request, session: Session, *, touch: bool = True, basi
 def caller_of_key(
     session: Session, presented: Credentials, key: repository.AuthKey | None, *, touch: bool = True
 ) -> Caller:
-    """The caller holding `key`, the key found by `presented.key_hash` in this session's transaction (read by
-    `authenticate`, or beside the intake's first look-up); 401 when it is unknown, revoked or expired."""
+    """The caller holding `key`, the key found by `presented.key_hash` in this session (read by `authenticate`
+    in its transaction, or beside the intake's first look-up, ADR 0038); 401 when it is unknown, revoked or
+    expired."""
     now = utcnow()
     if (
         key is None

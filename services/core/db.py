@@ -64,6 +64,10 @@ def _configure_liveness(engine: Engine) -> None:
         driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)
         if getattr(driver, "closed", False) or getattr(driver, "broken", False):
             raise exc.InvalidatePoolError()
+        if getattr(driver, "autocommit", False):
+            # Never handed on in autocommit mode, where each statement would commit on its own: the intake's
+            # pipelines switch it on for themselves and back (ADR 0038). Only this connection is replaced.
+            raise exc.DisconnectionError()
         if time.monotonic() - checked_in_at <= PING_AFTER_IDLE_SECONDS and _socket_quiet(driver):
             return
         if not dialect._do_ping_w_event(dbapi_connection):

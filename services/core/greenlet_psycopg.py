@@ -31,9 +31,13 @@ class PipelineCursor(Protocol):
 class PipelineConnection(Protocol):
     """What the pipelines use of a connection: psycopg's blocking one, or `BlockingConnection`."""
 
+    @property
+    def info(self) -> psycopg.ConnectionInfo: ...
     def cursor(self) -> PipelineCursor: ...
     def execute(self, query: Any, params: Any = None) -> Any: ...
     def pipeline(self) -> AbstractContextManager[Any]: ...
+    def set_autocommit(self, value: bool) -> None: ...
+    def close(self) -> None: ...
 
 
 class BlockingCursor:
@@ -61,8 +65,18 @@ class BlockingConnection:
     def _run(self, awaitable: Awaitable[_T]) -> _T:
         return self._adapted.run_async(lambda _connection: awaitable)
 
+    @property
+    def info(self) -> psycopg.ConnectionInfo:
+        return self._connection.info
+
     def cursor(self) -> BlockingCursor:
         return BlockingCursor(self._connection.cursor(), self._run)
+
+    def set_autocommit(self, value: bool) -> None:
+        self._run(self._connection.set_autocommit(value))
+
+    def close(self) -> None:
+        self._run(self._connection.close())
 
     def execute(self, query: Any, params: Any = None) -> BlockingCursor:
         return self.cursor().execute(query, params)

@@ -4,13 +4,14 @@
 One after the other, a single event took five round trips to Postgres: BEGIN, the key, the look-up of its
 (source, id) and youth, the writes (one pipeline) and COMMIT. The key and the look-up need nothing from each
 other, so a small body (at most one event's size limit) is read and validated first, and the key and the
-look-up go in one pipeline (ADR 0034): four round trips (psycopg sends BEGIN and waits for it on its own).
+look-up go in one pipeline (ADR 0034), sent outside a transaction; the writes then begin and commit their
+own transaction in their pipeline (ADR 0038): two round trips.
 
 The answers keep their order. Whatever is wrong with the request (no or a bad key, a missing scope, another
 content type, an invalid event) sends it the usual way, `None` here, which raises the same problem at its
-turn; the work done ahead is rolled back with the transaction. A caller without a valid key (or with a
-throttled or scope-less one) costs the validation of a small body (`max_event_bytes`), a pseudonym per youth
-and one look-up more than before (ADR 0034).
+turn; the work done ahead only read (and drew sequence numbers, a harmless gap). A caller without a valid
+key (or with a throttled or scope-less one) costs the validation of a small body (`max_event_bytes`), a
+pseudonym per youth and one look-up more than before (ADR 0034).
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ class LookedAhead:
     found: Found
 
     def accept(self, session: Session, partner_id: uuid.UUID) -> service.AcceptResult:
-        """`service.accept_events` with the look-up made here (the caller is known and allowed by now)."""
-        return service.accept_events(session, partner_id, self.events, looked_up=(self.plan, self.found))
+        """`service.accept_events` with the look-up made here (the caller is known and allowed by now). The API
+        commits right after, so the writes may commit in their own pipeline (ADR 0038)."""
+        return service.accept_events(
+            session, partner_id, self.events, looked_up=(self.plan, self.found), commit_writes=True
+        )
 
 
 def look_ahead(request: Request, posted: PostedBody, session: Session) -> LookedAhead | None:

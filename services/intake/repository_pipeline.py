@@ -10,19 +10,27 @@ while Python builds the next; the results are read once, at the end.
 So that no statement depends on the result of another, the caller draws the new youths' ids (version 4, as
 `gen_random_uuid`) and reserves the events' sequence numbers up front (`repository.find_stored`), and the
 youths and events are plain INSERTs: a youth or an event that a concurrent request stored first, or an event
-that a stored retraction names, raises `LostRace` after everything written here is rolled back to a
-savepoint; the caller then takes the sequential way, whose ON CONFLICT clauses handle exactly those cases.
+that a stored retraction names (the events statement then fails, by `intake_lost_race`), raises `LostRace`
+after everything written here is rolled back; the caller then takes the sequential way, whose ON CONFLICT
+clauses handle exactly those cases.
+
+A small request's look-up and writes are its only statements (services/intake/lookahead.py), and each takes
+one round trip (ADR 0038): the look-up runs outside a transaction (it only reads, and draws sequence numbers,
+which no transaction holds back), and the writes are a transaction of their own, BEGIN to COMMIT in their
+pipeline. Where a transaction is open already (the caller read or wrote something first), the writes join it
+behind a savepoint, and the caller's commit ends it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any, cast
 
 import psycopg
+from psycopg.pq import ConnStatus, TransactionStatus
 from sqlalchemy import text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
@@ -35,6 +43,7 @@ from services.intake.projection import ProjectionRows
 from services.intake.repository_projection import as_json, projection_writes, statement_of
 
 SAVEPOINT = "intake_pipeline"
+LOST_RACE = "GL001"  # raised by intake_lost_race() (migration 0011) when a stored retraction names an event
 
 # ids drawn by the caller; no ON CONFLICT (see the module docstring).
 _INSERT_YOUTHS = text(
@@ -47,8 +56,9 @@ _INSERT_YOUTHS = text(
 )
 
 # The events insert of a request, as a CTE `stored`; `{batch_id}`: the SQL naming the request's outbox row. An
-# event that a stored retraction names comes back flagged (and sends the request the sequential way). The two
-# statements below fill it in from constants only (hence the noqa: nothing from a request reaches the text).
+# event that a stored retraction names is flagged, and `intake_lost_race` then fails the statement (and sends the
+# request the sequential way) before a COMMIT behind it in the pipeline can run. The two statements below fill
+# it in from constants only (hence the noqa: nothing from a request reaches the text).
 _STORED_EVENTS = """
     stored AS (
         INSERT INTO events (seq, source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,
@@ -71,7 +81,7 @@ _INSERT_BATCH_AND_EVENTS = text(
         RETURNING id
     ),"""  # noqa: S608
     + _STORED_EVENTS.format(batch_id="(SELECT id FROM batch)")
-    + "SELECT (SELECT id FROM batch), count(*) FILTER (WHERE retracted) FROM stored"
+    + "SELECT (SELECT id FROM batch), intake_lost_race(count(*) FILTER (WHERE retracted)) FROM stored"
 )
 
 # The events of a request's later chunks (services/intake/streamed.py): the outbox row is the one the request's
@@ -79,7 +89,7 @@ _INSERT_BATCH_AND_EVENTS = text(
 _INSERT_MORE_EVENTS = text(
     "WITH"  # noqa: S608
     + _STORED_EVENTS.format(batch_id="(SELECT currval(pg_get_serial_sequence('event_batches', 'id')))")
-    + "SELECT NULL::bigint, count(*) FILTER (WHERE retracted) FROM stored"
+    + "SELECT NULL::bigint, intake_lost_race(count(*) FILTER (WHERE retracted)) FROM stored"
 )
 
 
@@ -112,7 +122,7 @@ def _send_compiled(
 
 class LostRace(Exception):
     """A concurrent request stored one of the youths or events first, or a stored retraction names one of the
-    events: nothing of the pipeline was kept (rolled back to its savepoint)."""
+    events: nothing of the pipeline was kept (rolled back, to its savepoint or entirely)."""
 
 
 class PipelinedWrites:
@@ -179,15 +189,11 @@ class PipelinedWrites:
             self._send(statement_of(names), values)
 
     def finish(self) -> None:
-        """Read the results (after the pipeline); LostRace when a stored retraction names an event."""
-        flagged = 0
+        """Read the results (after the pipeline): the outbox row's id."""
         for cursor in self._events:
             row = cursor.fetchone()
             assert row is not None
             self.batch_id = self.batch_id or row[0]
-            flagged += row[1]
-        if flagged:
-            raise LostRace
 
 
 class Lookup:
@@ -214,12 +220,13 @@ def key_and_stored(
     session: Session, key_hash: str, pairs: Collection[tuple[str, str]], pseudonyms: Collection[bytes], reserve: int
 ) -> tuple[core_repository.AuthKey | None, repository.Found]:
     """The caller's key (core_repository.find_key_for_auth) and `repository.find_stored`, in one pipeline: both
-    queries in one round trip, where one after the other took two (the transaction's BEGIN before them is a
-    round trip of its own: psycopg waits for it)."""
+    queries in one round trip, where one after the other took two. A session that has sent nothing yet sends
+    them outside a transaction: in one, psycopg's BEGIN would take a round trip of its own."""
     connection = _driver_connection(session)
     dialect = session.get_bind().dialect
     try:
-        with connection.pipeline():
+        outside = _outside_a_transaction(connection) if _idle(connection) else nullcontext()
+        with outside, connection.pipeline():
             key = _send_compiled(connection, dialect, core_repository.KEY_FOR_AUTH, {"key_hash": key_hash})
             stored = _send_compiled(
                 connection, dialect, repository.FIND_STORED, repository.find_stored_values(pairs, pseudonyms, reserve)
@@ -229,31 +236,74 @@ def key_and_stored(
         raise _translated(session, exc) from exc
 
 
-@contextmanager
-def pipelined_writes(session: Session) -> Iterator[PipelinedWrites]:
-    """The writes sent in the block, in one pipeline within a savepoint; `LostRace` when a concurrent request
-    or a stored retraction got in the way (everything written here is then rolled back).
+def _idle(connection: PipelineConnection) -> bool:
+    """No transaction open on the connection (none begun yet, or the last one ended)."""
+    return connection.info.transaction_status == TransactionStatus.IDLE
 
-    The savepoint is not released: the transaction's COMMIT ends it too, and a RELEASE after the results are
-    checked would cost a round trip of its own.
+
+@contextmanager
+def _outside_a_transaction(connection: PipelineConnection) -> Iterator[None]:
+    """The block's statements in autocommit mode: each sync of a pipeline commits what it ran, and an explicit
+    BEGIN opens a transaction of the block's own. After the block the connection is as SQLAlchemy left it, with
+    any transaction the block left open rolled back. A connection that cannot be put back is closed, so that its
+    error is taken for a lost connection (`_translated`) and the pool drops it: never handed on in autocommit
+    mode, where each statement of the next request would commit on its own."""
+    connection.set_autocommit(True)
+    try:
+        yield
+    finally:
+        if connection.info.status == ConnStatus.OK:  # a lost one is invalidated where its error is translated
+            try:
+                if not _idle(connection):
+                    connection.execute("ROLLBACK")
+                connection.set_autocommit(False)
+            except BaseException:  # a psycopg error, or a cancellation in the middle of the ROLLBACK
+                connection.close()
+                raise
+
+
+@contextmanager
+def pipelined_writes(session: Session, *, commit: bool = False) -> Iterator[PipelinedWrites]:
+    """The writes sent in the block, in one pipeline; `LostRace` when a concurrent request or a stored retraction
+    got in the way (everything written here is then rolled back).
+
+    `commit`: the caller has nothing to write after these (a small request, services/intake/lookahead.py). If
+    no transaction is open then (only its look-up came first, outside a transaction), the writes are a
+    transaction of their own, begun and committed in the pipeline: the caller's commit has nothing left to send.
+    Otherwise the writes join the open transaction within a savepoint, which is not released: the transaction's
+    COMMIT ends it too, and a RELEASE would cost a round trip of its own.
     """
     connection = _driver_connection(session)
     writes = PipelinedWrites(session, connection)
+    own = commit and _idle(connection)
     try:
-        try:
-            with connection.pipeline():
-                connection.execute(f"SAVEPOINT {SAVEPOINT}")
-                yield writes
-            writes.finish()
-        except (
-            psycopg.errors.UniqueViolation,  # a youth or an event stored first by a concurrent request
-            psycopg.errors.DeadlockDetected,  # two requests creating the same youths in another order
-            LostRace,
-        ) as exc:
-            connection.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
-            raise LostRace from exc
+        with _outside_a_transaction(connection) if own else nullcontext():
+            try:
+                with connection.pipeline():
+                    connection.execute("BEGIN" if own else f"SAVEPOINT {SAVEPOINT}")
+                    yield writes
+                    if own:
+                        connection.execute("COMMIT")
+                writes.finish()
+            except (psycopg.Error, LostRace) as exc:
+                if not _lost_race(exc):
+                    raise
+                connection.execute("ROLLBACK" if own else f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+                raise LostRace from exc
     except psycopg.Error as exc:
         raise _translated(session, exc) from exc
+
+
+def _lost_race(exc: Exception) -> bool:
+    """Whether the pipeline failed for a reason the sequential way handles."""
+    return isinstance(
+        exc,
+        (
+            psycopg.errors.UniqueViolation,  # a youth or an event stored first by a concurrent request
+            psycopg.errors.DeadlockDetected,  # two requests creating the same youths in another order
+            LostRace,  # raised by the caller's block
+        ),
+    ) or (isinstance(exc, psycopg.Error) and exc.sqlstate == LOST_RACE)  # a stored retraction names an event
 
 
 def _translated(session: Session, exc: psycopg.Error) -> StatementError:

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""Accepting validated events: pseudonymise, deduplicate, store, project, queue evaluation. Never commits."""
+"""Accepting validated events: pseudonymise, deduplicate, store, project, queue evaluation. Never commits, unless
+the caller lets the pipelined writes commit themselves (`commit_writes`, ADR 0038)."""
 
 from __future__ import annotations
 
@@ -129,10 +130,13 @@ def accept_events(
     *,
     raise_signals: bool = True,
     looked_up: tuple[LookupPlan, repository.Found] | None = None,
+    commit_writes: bool = False,
 ) -> AcceptResult:
     """Store `events` (valid, one partner's) and their state. (A large batch posted to the API on Postgres takes
     services/intake/streamed.py instead, which shares the pieces below.) `looked_up`: the look-up of these events
-    made already (services/intake/lookahead.py), with its answer."""
+    made already (services/intake/lookahead.py), with its answer. `commit_writes`: the caller writes nothing after
+    this and commits right away, so pipelined writes in a session with no transaction open may commit in their
+    own pipeline (repository_pipeline.pipelined_writes)."""
     if not events:
         return AcceptResult([], None)
     now = utcnow()
@@ -154,7 +158,16 @@ def accept_events(
     if pipelined:
         try:
             return _accept_pipelined(
-                session, partner_id, events, positions, identified, youths, seqs[: len(positions)], now, raise_signals
+                session,
+                partner_id,
+                events,
+                positions,
+                identified,
+                youths,
+                seqs[: len(positions)],
+                now,
+                raise_signals=raise_signals,
+                commit=commit_writes,
             )
         except repository_pipeline.LostRace:
             pass  # a concurrent request or a stored retraction got in the way: nothing was kept, go sequentially
@@ -221,7 +234,9 @@ def _accept_pipelined(
     youths: dict[bytes, uuid.UUID],
     seqs: list[int],
     now: datetime,
+    *,
     raise_signals: bool,
+    commit: bool,
 ) -> AcceptResult:
     """`accept_events` for the events at `positions` (new by (source, id), `seqs` reserved for them), with the
     writes in one pipeline: each statement runs while the next one's rows are built (repository_pipeline).
@@ -230,7 +245,7 @@ def _accept_pipelined(
     new_youths = [
         new_youth(ids, *identified[position], now) for position in positions if identified[position][0] not in ids
     ]
-    with repository_pipeline.pipelined_writes(session) as writes:
+    with repository_pipeline.pipelined_writes(session, commit=commit) as writes:
         writes.insert_youths(new_youths)
         stored_at = {
             position: stored_event(events[position], seq, ids[identified[position][0]], partner_id)

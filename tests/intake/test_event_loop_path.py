@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import Request
+from sqlalchemy import event as sqlalchemy_event
 
-from services.core.db import get_async_engine
+from services.core.db import get_async_engine, get_engine
 from services.core.settings import reset_settings
 from services.intake import api, repository_pipeline
 from services.intake.dependencies import PostedBody
@@ -97,31 +100,84 @@ def test_a_duplicate_on_the_event_loop_is_answered_as_one(client: Any, partners:
     assert ways == [True, True]
 
 
-def test_a_failure_after_the_writes_on_the_event_loop_stores_nothing(
+def test_a_failure_during_the_writes_on_the_event_loop_stores_nothing(
     client: Any, partners: Partners, ways: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The events, youths and state were sent to Postgres before the failure: leaving without the commit rolls
-    them back."""
-    finish = repository_pipeline.PipelinedWrites.finish
+    """The youth, the outbox row and the events were sent to Postgres in the writes' own transaction before
+    the failure: it is rolled back, and the connection goes back to its pool as it came (ADR 0038)."""
+    apply_projection = repository_pipeline.PipelinedWrites.apply_projection
 
-    def fails_after_the_writes(writes: repository_pipeline.PipelinedWrites) -> None:
-        finish(writes)
-        raise RuntimeError("a failure after the writes")
+    def fails_after_the_events(writes: repository_pipeline.PipelinedWrites, *args: Any) -> None:
+        apply_projection(writes, *args)
+        raise RuntimeError("a failure before the COMMIT")
 
-    monkeypatch.setattr(repository_pipeline.PipelinedWrites, "finish", fails_after_the_writes)
+    # The partner read and the key's last use written first: the request under test then writes nothing before
+    # its pipeline, which begins and commits a transaction of its own.
+    assert post(client, partners.youth_coach, _contact(partners.youth_coach, bsn())).status_code == 202
+    monkeypatch.setattr(repository_pipeline.PipelinedWrites, "apply_projection", fails_after_the_events)
+    own = repository_pipeline._idle
+    transactions: list[bool] = []  # per call: no transaction open (the look-up's, then the writes')
+
+    def idle(connection: Any) -> bool:
+        transactions.append(own(connection))
+        return transactions[-1]
+
+    monkeypatch.setattr(repository_pipeline, "_idle", idle)
     before = (count("events"), count("youths"), count("event_batches"), state())
-    response = post(client, partners.youth_coach, _contact(partners.youth_coach, bsn()))
+    with autocommit_at_checkin() as checked_in:
+        response = post(client, partners.youth_coach, _contact(partners.youth_coach, bsn()))
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert ways == [True]
+    assert ways == [True, True]
+    assert transactions[:2] == [True, True]  # the writes were a transaction of their own
     assert (count("events"), count("youths"), count("event_batches"), state()) == before
+    assert checked_in and not any(checked_in)
 
-    monkeypatch.setattr(repository_pipeline.PipelinedWrites, "finish", finish)
+    monkeypatch.setattr(repository_pipeline.PipelinedWrites, "apply_projection", apply_projection)
+    monkeypatch.setattr(repository_pipeline, "_idle", own)
     assert post(client, partners.youth_coach, _contact(partners.youth_coach, bsn())).status_code == 202
 
 
-def test_a_single_event_on_the_event_loop_takes_four_round_trips(partners: Partners, tmp_path: Path) -> None:
-    """As in the threadpool (tests/intake/test_lookahead.py): BEGIN, the key and the look-up, the writes, COMMIT."""
+@contextmanager
+def autocommit_at_checkin() -> Iterator[list[bool]]:
+    """Whether each connection the event loop's engine got back meanwhile was in autocommit mode: the look-up and
+    the writes switch it on for themselves (ADR 0038), and a connection handed on with it would commit every
+    statement of the next request on its own."""
+    pool = get_async_engine().sync_engine.pool
+    states: list[bool] = []
+
+    def checked_in(dbapi_connection: Any, _record: Any) -> None:
+        states.append(dbapi_connection.driver_connection.autocommit)
+
+    sqlalchemy_event.listen(pool, "checkin", checked_in)
+    try:
+        yield states
+    finally:
+        sqlalchemy_event.remove(pool, "checkin", checked_in)
+
+
+def test_every_connection_goes_back_to_its_pool_out_of_autocommit(client: Any, partners: Partners) -> None:
+    """Stored, refused after the look-up, a duplicate, and sent the sequential way by a stored retraction."""
+    coach, number = partners.youth_coach, bsn()
+    retraction = event(coach, "event.retracted", {"retractedId": "c-late"}, person={"bsn": number})
+    with autocommit_at_checkin() as checked_in:
+        stored = _contact(coach, number)
+        assert post(client, coach, stored).status_code == 202
+        assert post(client, coach, stored).json()["duplicates"] == 1
+        foreign = _contact(coach, bsn())
+        foreign["source"] = partners.school.source
+        assert post(client, coach, foreign).status_code == 403
+        assert post(client, coach, retraction).status_code == 202
+        late = event(coach, "support.contact", VALID["support.contact"][1], person={"bsn": number}, id_="c-late")
+        assert post(client, coach, late).json()["accepted"] == 1  # flagged: the sequential way stored it
+
+    assert len(checked_in) >= 5 and not any(checked_in)
+    assert count("facts") == 1  # the stored contact's; the retracted one's is not projected
+
+
+def test_a_single_event_on_the_event_loop_takes_two_round_trips(partners: Partners, tmp_path: Path) -> None:
+    """As in the threadpool (tests/intake/test_lookahead.py): the key and the look-up, then BEGIN, the writes and
+    COMMIT in one pipeline."""
     coach = partners.youth_coach
     person = {"bsn": bsn()}
 
@@ -135,4 +191,19 @@ def test_a_single_event_on_the_event_loop_takes_four_round_trips(partners: Partn
         response = accept()
 
     assert response.status_code == 202
-    assert counted == [4]
+    assert counted == [2]
+
+
+def test_a_connection_left_in_autocommit_is_replaced_at_checkout(partners: Partners) -> None:
+    """The pool's own guard (services/core/db.py), should a pipeline ever fail to switch autocommit off again."""
+    engine = get_engine()
+    with engine.connect() as connection:
+        left = connection.connection.driver_connection
+        assert left is not None
+        left.autocommit = True
+
+    for _ in range(engine.pool.size() + 2):  # every pooled connection in turn
+        with engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            assert driver is not None and driver.autocommit is False
+    assert left.closed

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi import Request
 from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import text
 from sqlalchemy.pool import Pool
 
 from services.cli import admin
@@ -81,7 +82,7 @@ def _accept(partner: TestPartner, body: dict[str, Any] | list[dict[str, Any]]) -
     return api._accept_posted(_request(partner, raw, content_type), PostedBody(raw))
 
 
-def test_a_single_event_takes_four_round_trips(partners: Partners, tmp_path: Path) -> None:
+def test_a_single_event_takes_two_round_trips(partners: Partners, tmp_path: Path) -> None:
     coach = partners.youth_coach
     person = {"bsn": bsn()}
     assert _accept(coach, _contact(coach, person)).status_code == 202  # the key's last use is written once
@@ -90,13 +91,14 @@ def test_a_single_event_takes_four_round_trips(partners: Partners, tmp_path: Pat
         response = _accept(coach, _contact(coach, person))
 
     assert response.status_code == 202
-    # BEGIN (psycopg waits for it), the key and the look-up, the writes (one pipeline), COMMIT: one after the
-    # other, the key and the look-up took one each.
-    assert counted == [4]
+    # The key and the look-up (outside a transaction), then BEGIN, the writes and COMMIT (one pipeline). Before
+    # ADR 0038: four (psycopg's BEGIN and the COMMIT one each); before ADR 0034 five (the key and the look-up one
+    # each).
+    assert counted == [2]
     assert count("events") == 2
 
 
-def test_a_small_batch_takes_four_round_trips_too(partners: Partners, tmp_path: Path) -> None:
+def test_a_small_batch_takes_two_round_trips_too(partners: Partners, tmp_path: Path) -> None:
     coach = partners.youth_coach
     assert _accept(coach, _contact(coach)).status_code == 202
 
@@ -105,7 +107,28 @@ def test_a_small_batch_takes_four_round_trips_too(partners: Partners, tmp_path: 
 
     assert response.status_code == 202
     assert json.loads(response.body)["accepted"] == 3
-    assert counted == [4]
+    assert counted == [2]
+
+
+def test_a_write_after_the_key_was_used_joins_the_transaction_behind_a_savepoint(
+    partners: Partners, tmp_path: Path
+) -> None:
+    """The key's last use is written between the look-up and the writes once in a while: a transaction is open
+    then, and the writes join it (within a savepoint) instead of committing on their own; the caller's COMMIT
+    ends both."""
+    coach = partners.youth_coach
+    assert _accept(coach, _contact(coach)).status_code == 202  # the partner read once (cached after)
+    with transaction() as session:
+        session.execute(text("UPDATE api_keys SET last_used_at = NULL"))
+
+    with round_trips(tmp_path) as counted:
+        response = _accept(coach, _contact(coach))
+
+    assert response.status_code == 202
+    # The key and the look-up; psycopg's BEGIN; the key's last use; the writes (a savepoint first); COMMIT.
+    assert counted == [5]
+    assert count("events") == 2
+    assert [k["lastUsedAt"] is not None for k in admin.list_keys(None) if str(k["id"]) == coach.key_id] == [True]
 
 
 def test_the_look_ahead_finds_the_key_the_youth_and_a_stored_pair(partners: Partners) -> None:
