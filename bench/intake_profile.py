@@ -98,6 +98,11 @@ SUB_PHASES: list[tuple[str, str, str]] = [
         "services.intake.repository_projection",
         "apply_projection",
     ),
+    (
+        "  key_and_stored (a small request's key and look-up: one pipeline, outside a transaction)",
+        "services.intake.repository_pipeline",
+        "key_and_stored",
+    ),
     ("  encrypt (Fernet, new youths)", "services.intake.service", "encrypt"),
     ("  _stored_data (model_dump)", "services.intake.service", "_stored_data"),
 ]
@@ -122,7 +127,7 @@ def _wrapped(timer: PhaseTimer) -> Iterator[None]:
             setattr(module, attribute, original)
 
 
-def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> None:
+def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None, key: str | None = None) -> None:
     from services.core.db import session_factory
     from services.intake import api, envelope, streamed
 
@@ -141,8 +146,12 @@ def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> Non
         with phase("2 authority_problem"):
             assert envelope.authority_problem(raw.events, partner) is None
         # As the endpoint does (services/intake/api.py).
-        with phase("3 validate and accept (services.intake.streamed.accept_posted)"):
-            result = streamed.accept_posted(session, partner.id, raw)
+        if key is None:
+            with phase("3 validate and accept (services.intake.streamed.accept_posted)"):
+                result = streamed.accept_posted(session, partner.id, raw)
+        else:
+            with phase("3 validate and accept (services.intake.lookahead, as a small request over HTTP)"):
+                result = _looked_ahead(session, key, raw_body)
         with phase("4 commit"):
             session.commit()
     finally:
@@ -150,6 +159,22 @@ def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None) -> Non
     with phase("5 response (JSON body)"):
         api.result_body(result)
     assert result.accepted == len(raw.events)
+
+
+def _looked_ahead(session: Any, key: str, raw_body: bytes) -> Any:
+    """A small request's way (ADR 0034, 0038): its key and look-up in one pipeline outside a transaction, then
+    the caller's checks and the writes, which commit in their own pipeline."""
+    from fastapi import Request
+
+    from services.intake import api, lookahead
+    from services.intake.dependencies import PostedBody
+
+    headers = [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/cloudevents-batch+json")]
+    request = Request({"type": "http", "method": "POST", "path": "/intake/v1/events", "headers": headers})
+    posted = PostedBody(raw_body)
+    ahead = lookahead.look_ahead(request, posted, session)
+    assert ahead is not None, "a small valid request with a valid key takes the look-ahead path"
+    return api._accept_looked_ahead(request, posted, session, ahead)
 
 
 def _short(path: str) -> str:
@@ -191,10 +216,14 @@ class ProfileReport:
 
 
 def profile_batched(
-    requests: list[tuple[uuid.UUID, bytes]], warmup: int, profiled: int, pstats_out: Path | None
+    requests: list[tuple[uuid.UUID, bytes]],
+    warmup: int,
+    profiled: int,
+    pstats_out: Path | None,
+    key: str | None = None,
 ) -> ProfileReport:
     """Phases of the requests (partner id, body) after the first `warmup` (no profiler), then cProfile over the
-    last `profiled`."""
+    last `profiled`. With the partner's `key`, small requests take the look-ahead path, as over HTTP."""
     from services.core.db import session_factory
     from services.core.repository import load_partner_profile
 
@@ -205,7 +234,7 @@ def profile_batched(
     timed = len(requests) - warmup - profiled
     assert timed > 0 and all(partners.values())
     for partner_id, raw_body in requests[:warmup]:  # caches, the pool, imports
-        _one_request(partners[partner_id], raw_body, None)
+        _one_request(partners[partner_id], raw_body, None, key)
 
     # Counted at psycopg's cursor, so that the pipelined statements (sent past SQLAlchemy) count too.
     statements = [0]
@@ -220,7 +249,7 @@ def profile_batched(
     try:
         with _wrapped(timer):
             for partner_id, raw_body in requests[warmup : warmup + timed]:
-                _one_request(partners[partner_id], raw_body, timer)
+                _one_request(partners[partner_id], raw_body, timer, key)
                 timer.end_batch()
     finally:
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
@@ -231,7 +260,7 @@ def profile_batched(
         profiler = cProfile.Profile()
         profiler.enable()
         for partner_id, raw_body in requests[warmup + timed :]:
-            _one_request(partners[partner_id], raw_body, None)
+            _one_request(partners[partner_id], raw_body, None, key)
         profiler.disable()
         if pstats_out is not None:
             profiler.dump_stats(str(pstats_out))
