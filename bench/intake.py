@@ -471,30 +471,29 @@ def main(argv: list[str] | None = None) -> int:
         rate = LOAD_FRACTION * statistics.median(rps for rps, _ in ours_runs)
         print(f"open loop at {rate:,.0f} req/s for {args.seconds:.0f} s, ours then bare ...", flush=True)
         ours_run = latency_run(ours, EVENTS_PATH, headers, ours_bodies, rate, args.seconds)
-        latency, checkpoints = ours_run.latency, ours_run.checkpoints
-        print(f"  ours {latency.percentiles()}; {ours_run.load()}", flush=True)
+        print(f"  ours {ours_run.latency.percentiles()}; {ours_run.load()}", flush=True)
         bare_run = latency_run(bare, "/events", headers, bare_bodies, rate, args.seconds)
-        bare_latency, bare_checkpoints = bare_run.latency, bare_run.checkpoints
-        print(f"  bare {bare_latency.percentiles()}; {bare_run.load()}", flush=True)
+        print(f"  bare {bare_run.latency.percentiles()}; {bare_run.load()}", flush=True)
         # The control: the goal's own terms applied to the baseline. Whether any endpoint on this machine, at 70%
         # of its own peak, keeps its p99 under the goal tells the machine's part of the tail from ours.
         bare_rate = LOAD_FRACTION * statistics.median(rps for rps, _ in bare_runs)
         print(f"control: bare alone at {bare_rate:,.0f} req/s ({LOAD_FRACTION:.0%} of its own peak) ...", flush=True)
         control_run = latency_run(bare, "/events", headers, bare_bodies, bare_rate, args.seconds)
-        bare_own = control_run.latency
-        print(f"  bare {bare_own.percentiles()}; {control_run.load()}", flush=True)
+        print(f"  bare {control_run.latency.percentiles()}; {control_run.load()}", flush=True)
     checks = [population.describe(pop), *verify(batch, first_batch)]
     checks.append(
         f"the bare endpoint in the same open loop ({rate:,.0f} req/s, {args.seconds:.0f} s): "
-        f"{bare_latency.percentiles()}, {bare_latency.errors} errors: the part of the tail the machine (client, "
-        "Postgres' commits) gives any endpoint at this load"
+        f"{bare_run.latency.percentiles()}, {bare_run.latency.errors} errors: the part of the tail the machine "
+        "(client, Postgres' commits) gives any endpoint at this load"
     )
     checks.append(
-        f"p99 per {SLICE_SECONDS:.0f} s of the open loops, in order: ours {latency.slices()}; bare at the same load "
-        f"{bare_latency.slices()}; bare at {LOAD_FRACTION:.0%} of its own peak {bare_own.slices()}"
+        f"p99 per {SLICE_SECONDS:.0f} s of the open loops, in order: ours {ours_run.latency.slices()}; bare at the "
+        f"same load {bare_run.latency.slices()}; bare at {LOAD_FRACTION:.0%} of its own peak "
+        f"{control_run.latency.slices()}"
     )
     checks.append(
-        f"checkpoints during the open loops (each started right after one): ours {checkpoints}, bare {bare_checkpoints}"
+        f"checkpoints during the open loops (each started right after one): ours {ours_run.checkpoints}, bare "
+        f"{bare_run.checkpoints}"
     )
     checks.append(
         f"CPU during the open loops (/proc): ours: {ours_run.load()}; bare at the same load: {bare_run.load()}; "
@@ -525,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         args,
         (batch, first_batch),
         (ours_rps, ours_err, bare_rps, bare_err),
-        (latency, bare_own),
+        (ours_run.latency, control_run.latency),
         report,
         single_report,
         checks,

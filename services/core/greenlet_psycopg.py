@@ -37,7 +37,6 @@ class PipelineConnection(Protocol):
     def execute(self, query: Any, params: Any = None) -> Any: ...
     def pipeline(self) -> AbstractContextManager[Any]: ...
     def set_autocommit(self, value: bool) -> None: ...
-    def close(self) -> None: ...
 
 
 class BlockingCursor:
@@ -74,9 +73,6 @@ class BlockingConnection:
 
     def set_autocommit(self, value: bool) -> None:
         self._run(self._connection.set_autocommit(value))
-
-    def close(self) -> None:
-        self._run(self._connection.close())
 
     def execute(self, query: Any, params: Any = None) -> BlockingCursor:
         return self.cursor().execute(query, params)

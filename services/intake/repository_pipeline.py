@@ -245,21 +245,16 @@ def _idle(connection: PipelineConnection) -> bool:
 def _outside_a_transaction(connection: PipelineConnection) -> Iterator[None]:
     """The block's statements in autocommit mode: each sync of a pipeline commits what it ran, and an explicit
     BEGIN opens a transaction of the block's own. After the block the connection is as SQLAlchemy left it, with
-    any transaction the block left open rolled back. A connection that cannot be put back is closed, so that its
-    error is taken for a lost connection (`_translated`) and the pool drops it: never handed on in autocommit
-    mode, where each statement of the next request would commit on its own."""
+    any transaction the block left open rolled back. Should that fail (or be cancelled), the pool's checkout
+    replaces the connection (services/core/db.py): it is never handed on in autocommit mode."""
     connection.set_autocommit(True)
     try:
         yield
     finally:
         if connection.info.status == ConnStatus.OK:  # a lost one is invalidated where its error is translated
-            try:
-                if not _idle(connection):
-                    connection.execute("ROLLBACK")
-                connection.set_autocommit(False)
-            except BaseException:  # a psycopg error, or a cancellation in the middle of the ROLLBACK
-                connection.close()
-                raise
+            if not _idle(connection):
+                connection.execute("ROLLBACK")
+            connection.set_autocommit(False)
 
 
 @contextmanager
@@ -288,7 +283,8 @@ def pipelined_writes(session: Session, *, commit: bool = False) -> Iterator[Pipe
             except (psycopg.Error, LostRace) as exc:
                 if not _lost_race(exc):
                     raise
-                connection.execute("ROLLBACK" if own else f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+                if not own:  # a transaction of the writes' own is rolled back as the block above ends
+                    connection.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
                 raise LostRace from exc
     except psycopg.Error as exc:
         raise _translated(session, exc) from exc
