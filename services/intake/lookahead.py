@@ -4,8 +4,8 @@
 One after the other, a single event took five round trips to Postgres: BEGIN, the key, the look-up of its
 (source, id) and youth, the writes (one pipeline) and COMMIT. The key and the look-up need nothing from each
 other, so a small body (at most one event's size limit) is read and validated first, and the key and the
-look-up go in one pipeline (ADR 0034), sent outside a transaction; the writes then begin and commit their
-own transaction in their pipeline (ADR 0038): two round trips.
+look-up go in one pipeline (ADR 0034), sent outside a transaction; the writes then commit on their own (ADR
+0038), as one statement (ADR 0039): two round trips.
 
 The answers keep their order. Whatever is wrong with the request (no or a bad key, a missing scope, another
 content type, an invalid event) sends it the usual way, `None` here, which raises the same problem at its

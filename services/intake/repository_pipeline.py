@@ -16,9 +16,11 @@ clauses handle exactly those cases.
 
 A small request's look-up and writes are its only statements (services/intake/lookahead.py), and each takes
 one round trip (ADR 0038): the look-up runs outside a transaction (it only reads, and draws sequence numbers,
-which no transaction holds back), and the writes are a transaction of their own, BEGIN to COMMIT in their
-pipeline. Where a transaction is open already (the caller read or wrote something first), the writes join it
-behind a savepoint, and the caller's commit ends it.
+which no transaction holds back), and the writes are committed on their own. They are gathered and sent as one
+statement, every write a CTE of it, which Postgres commits as a whole in autocommit mode (ADR 0039); where they
+need two (an episode's start and end in one request), BEGIN to COMMIT in one pipeline. Where a transaction is
+open already (the caller read or wrote something first), the writes join it behind a savepoint, and the
+caller's commit ends it.
 """
 
 from __future__ import annotations
@@ -31,66 +33,137 @@ from typing import Any, cast
 
 import psycopg
 from psycopg.pq import ConnStatus, TransactionStatus
-from sqlalchemy import text
+from sqlalchemy import JSON, Text, bindparam, column, exists, func, insert, literal_column, null, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from services.core import repository as core_repository
 from services.core.greenlet_psycopg import PipelineConnection, PipelineCursor, pipeline_connection
+from services.core.models import Event, EventBatch, Retraction, Youth
 from services.intake import repository
 from services.intake.projection import ProjectionRows
-from services.intake.repository_projection import as_json, projection_writes, statement_of
+from services.intake.repository_projection import (
+    as_json,
+    ctes_of,
+    projection_in_one,
+    projection_writes,
+    recordset,
+    statement_of,
+    table_of,
+)
 
 SAVEPOINT = "intake_pipeline"
 LOST_RACE = "GL001"  # raised by intake_lost_race() (migration 0011) when a stored retraction names an event
 
-# ids drawn by the caller; no ON CONFLICT (see the module docstring).
-_INSERT_YOUTHS = text(
-    """
-    INSERT INTO youths (id, pseudonym, identifier_kind, identifier_ciphertext, created_at)
-    SELECT y.id, decode(y.pseudonym, 'hex'), y.identifier_kind, decode(y.identifier_ciphertext, 'hex'), y.created_at
-    FROM json_to_recordset(CAST(:rows AS json))
-         AS y(id uuid, pseudonym text, identifier_kind text, identifier_ciphertext text, created_at timestamptz)
-    """
-)
+_YOUTHS = table_of(Youth)
+_BATCHES = table_of(EventBatch)
+_EVENTS = table_of(Event)
+_RETRACTIONS = table_of(Retraction)
+_HEX = literal_column("'hex'", Text())
+_YOUTH_COLUMNS = ("id", "pseudonym", "identifier_kind", "identifier_ciphertext", "created_at")
+_EVENT_COLUMNS = ("seq", "source", "event_id", "type", "time", "youth_id", "data", "birth_date")
 
-# The events insert of a request, as a CTE `stored`; `{batch_id}`: the SQL naming the request's outbox row. An
-# event that a stored retraction names is flagged, and `intake_lost_race` then fails the statement (and sends the
-# request the sequential way) before a COMMIT behind it in the pipeline can run. The two statements below fill
-# it in from constants only (hence the noqa: nothing from a request reaches the text).
-_STORED_EVENTS = """
-    stored AS (
-        INSERT INTO events (seq, source, event_id, type, time, partner_id, youth_id, batch_id, received_at, data,
-                            birth_date, retracted)
-        SELECT e.seq, e.source, e.event_id, e.type, e.time, :partner_id, e.youth_id, {batch_id}, :received_at,
-               e.data, e.birth_date,
-               EXISTS (SELECT 1 FROM retractions r WHERE r.source = e.source AND r.retracted_id = e.event_id)
-        FROM json_to_recordset(CAST(:rows AS json)) AS e(seq bigint, source text, event_id text, type text,
-                                                       time timestamptz, youth_id uuid, data jsonb, birth_date date)
-        RETURNING retracted
+
+def _youths_insert() -> Any:
+    """New youths, their ids drawn by the caller; no ON CONFLICT (see the module docstring). The bytes travel as
+    hex (repository_projection.as_json)."""
+    y = func.json_to_recordset(sql_cast(bindparam("youth_rows", type_=Text), JSON)).table_valued(
+        column("id", _YOUTHS.c.id.type),
+        column("pseudonym", Text()),
+        column("identifier_kind", Text()),
+        column("identifier_ciphertext", Text()),
+        column("created_at", _YOUTHS.c.created_at.type),
     )
-"""
+    y = y.render_derived(name="y", with_types=True)
+    return insert(_YOUTHS).from_select(
+        list(_YOUTH_COLUMNS),
+        select(
+            y.c.id,
+            func.decode(y.c.pseudonym, _HEX),
+            y.c.identifier_kind,
+            func.decode(y.c.identifier_ciphertext, _HEX),
+            y.c.created_at,
+        ),
+    )
 
-# As repository._INSERT_BATCH_AND_EVENTS, with the reserved sequence numbers and without ON CONFLICT.
-_INSERT_BATCH_AND_EVENTS = text(
-    """
-    WITH batch AS (
-        INSERT INTO event_batches (partner_id, received_at, event_count, raise_signals, evaluated_at)
-        VALUES (:partner_id, :received_at, :event_count, :raise_signals, NULL)
-        RETURNING id
-    ),"""  # noqa: S608
-    + _STORED_EVENTS.format(batch_id="(SELECT id FROM batch)")
-    + "SELECT (SELECT id FROM batch), intake_lost_race(count(*) FILTER (WHERE retracted)) FROM stored"
-)
+
+def _batch() -> Any:
+    """The request's outbox row, as a CTE `batch` returning its id."""
+    return (
+        insert(_BATCHES)
+        .values(
+            partner_id=bindparam("partner_id"),
+            received_at=bindparam("received_at"),
+            event_count=bindparam("event_count"),
+            raise_signals=bindparam("raise_signals"),
+            evaluated_at=null(),
+        )
+        .returning(_BATCHES.c.id)
+        .cte("batch")
+    )
+
+
+def _stored(batch_id: Any) -> Any:
+    """The events, with the reserved sequence numbers and without ON CONFLICT, as a CTE `stored`; `batch_id`:
+    the SQL naming the request's outbox row. An event that a stored retraction names is flagged, and
+    `intake_lost_race` then fails the statement (and sends the request the sequential way) before a COMMIT
+    behind it in the pipeline can run."""
+    e = recordset(_EVENTS, _EVENT_COLUMNS, "event_rows", "e")
+    named = exists().where(_RETRACTIONS.c.source == e.c.source, _RETRACTIONS.c.retracted_id == e.c.event_id)
+    values = select(
+        e.c.seq,
+        e.c.source,
+        e.c.event_id,
+        e.c.type,
+        e.c.time,
+        bindparam("partner_id", type_=_EVENTS.c.partner_id.type),
+        e.c.youth_id,
+        batch_id,
+        bindparam("received_at", type_=_EVENTS.c.received_at.type),
+        e.c.data,
+        e.c.birth_date,
+        named,
+    )
+    columns = [*_EVENT_COLUMNS[:5], "partner_id", "youth_id", "batch_id", "received_at", "data", "birth_date"]
+    return insert(_EVENTS).from_select([*columns, "retracted"], values).returning(_EVENTS.c.retracted).cte("stored")
+
+
+def _fails_if_retracted(stored: Any) -> Any:
+    """`intake_lost_race` (migration 0011) of the stored events that a stored retraction names."""
+    return func.intake_lost_race(func.count().filter(stored.c.retracted))
+
+
+def _batch_and_events(*ctes: Any) -> Any:
+    """The outbox row and the events, and any other writes as `ctes`: the outbox row's id and nothing more."""
+    batch = _batch()
+    stored = _stored(select(batch.c.id).scalar_subquery())
+    return select(select(batch.c.id).scalar_subquery(), _fails_if_retracted(stored)).select_from(stored).add_cte(*ctes)
+
+
+_INSERT_YOUTHS = _youths_insert()
+_INSERT_BATCH_AND_EVENTS = _batch_and_events()
 
 # The events of a request's later chunks (services/intake/streamed.py): the outbox row is the one the request's
 # first events statement inserted, this session's last value of its sequence.
-_INSERT_MORE_EVENTS = text(
-    "WITH"  # noqa: S608
-    + _STORED_EVENTS.format(batch_id="(SELECT currval(pg_get_serial_sequence('event_batches', 'id')))")
-    + "SELECT NULL::bigint, intake_lost_race(count(*) FILTER (WHERE retracted)) FROM stored"
+_MORE_STORED = _stored(
+    func.currval(func.pg_get_serial_sequence(literal_column("'event_batches'"), literal_column("'id'")))
 )
+_INSERT_MORE_EVENTS = select(null(), _fails_if_retracted(_MORE_STORED)).select_from(_MORE_STORED)
+
+# A small request's writes in one statement (`PipelinedWrites.one_statement`), by whether it creates youths
+# and its state's writes (repository_projection.ctes_of).
+_ONE_STATEMENT: dict[tuple[bool, tuple[str, ...]], Any] = {}
+
+
+def _one_statement(youths: bool, names: tuple[str, ...]) -> Any:
+    key = (youths, names)
+    statement = _ONE_STATEMENT.get(key)
+    if statement is None:
+        new_youths = [_INSERT_YOUTHS.cte("new_youths")] if youths else []
+        statement = _ONE_STATEMENT[key] = _batch_and_events(*new_youths, *ctes_of(names))
+    return statement
 
 
 # Statements compiled once per kind of dialect (what SQLAlchemy's own cache does for session.execute): the
@@ -126,22 +199,33 @@ class LostRace(Exception):
 
 
 class PipelinedWrites:
-    """Statements sent without waiting; `batch_id` is known once the pipeline is over."""
+    """Statements sent without waiting; `batch_id` is known once the pipeline is over.
 
-    def __init__(self, session: Session, connection: PipelineConnection) -> None:
+    `gather`: nothing is sent until `send_gathered` (a small request committing its writes on their own): then
+    the lot goes as one statement where it can (`one_statement`)."""
+
+    def __init__(self, session: Session, connection: PipelineConnection, *, gather: bool = False) -> None:
         self._dialect = session.get_bind().dialect
         self._connection = connection
         self._events: list[PipelineCursor] = []
+        self._gathered: list[tuple[Any, dict[str, Any]]] | None = [] if gather else None
+        self._youths: str | None = None  # gathered: the new youths' rows, as JSON
+        self._batch: dict[str, Any] | None = None  # gathered: the outbox row's and the events' parameters
+        self._state: tuple[tuple[str, ...], dict[str, str]] | None = None  # gathered: the state in one statement
         self.batch_id: int | None = None
 
-    def _send(self, statement: Any, values: dict[str, Any]) -> PipelineCursor:
+    def _send(self, statement: Any, values: dict[str, Any]) -> PipelineCursor | None:
+        if self._gathered is not None:
+            self._gathered.append((statement, values))
+            return None
         return _send_compiled(self._connection, self._dialect, statement, values)
 
     def insert_youths(self, rows: Sequence[dict[str, Any]]) -> None:
         """New youths, each with its id (`rows`: id, pseudonym, identifier_kind, identifier_ciphertext,
         created_at)."""
         if rows:
-            self._send(_INSERT_YOUTHS, {"rows": as_json(rows)})
+            self._youths = as_json(rows)
+            self._send(_INSERT_YOUTHS, {"youth_rows": self._youths})
 
     def insert_batch_and_events(
         self,
@@ -154,14 +238,16 @@ class PipelinedWrites:
     ) -> None:
         """The outbox row and the events (`rows`: seq, source, event_id, type, time, youth_id, data, birth_date);
         `event_count`: the request's events when more follow (`insert_more_events`)."""
-        values = {
+        self._batch = {
             "partner_id": partner_id,
             "received_at": received_at,
             "event_count": len(rows) if event_count is None else event_count,
             "raise_signals": raise_signals,
-            "rows": as_json(rows),
+            "event_rows": as_json(rows),
         }
-        self._events.append(self._send(_INSERT_BATCH_AND_EVENTS, values))
+        cursor = self._send(_INSERT_BATCH_AND_EVENTS, self._batch)
+        if cursor is not None:
+            self._events.append(cursor)
 
     @property
     def sent_events(self) -> bool:
@@ -171,22 +257,42 @@ class PipelinedWrites:
         self, *, partner_id: uuid.UUID, received_at: datetime, rows: Sequence[dict[str, Any]]
     ) -> None:
         """More events of the outbox row `insert_batch_and_events` inserted (`rows` as there)."""
-        assert self._events, "insert_batch_and_events comes first"
-        values = {"partner_id": partner_id, "received_at": received_at, "rows": as_json(rows)}
-        self._events.append(self._send(_INSERT_MORE_EVENTS, values))
+        assert self._events, "insert_batch_and_events comes first, in a pipeline"
+        values = {"partner_id": partner_id, "received_at": received_at, "event_rows": as_json(rows)}
+        self._events.append(_send_compiled(self._connection, self._dialect, _INSERT_MORE_EVENTS, values))
 
     def find_stored(self, pairs: Collection[tuple[str, str]], pseudonyms: Collection[bytes], reserve: int) -> Lookup:
         """`repository.find_stored`, sent now and read by `Lookup.answer` (when needed: meanwhile Postgres looks
         up while Python goes on)."""
         values = repository.find_stored_values(pairs, pseudonyms, reserve)
-        return Lookup(self._send(repository.FIND_STORED, values), reserve)
+        return Lookup(_send_compiled(self._connection, self._dialect, repository.FIND_STORED, values), reserve)
 
     def apply_projection(
         self, rows: ProjectionRows, local_ids: Sequence[dict[str, Any]], created: Collection[uuid.UUID]
     ) -> None:
         """As `repository_projection.apply_projection`, in the pipeline."""
+        if self._gathered is not None:
+            self._state = projection_in_one(rows, local_ids, created)
         for names, values in projection_writes(rows, local_ids, created):
             self._send(statement_of(names), values)
+
+    def send_gathered(self) -> None:
+        """What was gathered, committed: as one statement, which Postgres commits as a whole in autocommit mode
+        (ADR 0039), or, where the state needs two statements, BEGIN to COMMIT in one pipeline."""
+        assert self._gathered is not None and self._batch is not None, "gathered writes with their events"
+        if self._state is not None:
+            names, state = self._state
+            statement = _one_statement(self._youths is not None, names)
+            values = {**self._batch, **state, **({"youth_rows": self._youths} if self._youths else {})}
+            self._events.append(_send_compiled(self._connection, self._dialect, statement, values))
+            return
+        with self._connection.pipeline():
+            self._connection.execute("BEGIN")
+            for statement, values in self._gathered:
+                cursor = _send_compiled(self._connection, self._dialect, statement, values)
+                if statement is _INSERT_BATCH_AND_EVENTS:
+                    self._events.append(cursor)
+            self._connection.execute("COMMIT")
 
     def finish(self) -> None:
         """Read the results (after the pipeline): the outbox row's id."""
@@ -263,27 +369,30 @@ def pipelined_writes(session: Session, *, commit: bool = False) -> Iterator[Pipe
     got in the way (everything written here is then rolled back).
 
     `commit`: the caller has nothing to write after these (a small request, services/intake/lookahead.py). If
-    no transaction is open then (only its look-up came first, outside a transaction), the writes are a
-    transaction of their own, begun and committed in the pipeline: the caller's commit has nothing left to send.
-    Otherwise the writes join the open transaction within a savepoint, which is not released: the transaction's
-    COMMIT ends it too, and a RELEASE would cost a round trip of its own.
+    no transaction is open then (only its look-up came first, outside a transaction), the writes are committed
+    on their own after the block: one statement, or a transaction of their own in one pipeline (ADR 0038, ADR
+    0039); the caller's commit has nothing left to send. Otherwise the writes join the open transaction within a
+    savepoint, which is not released: the transaction's COMMIT ends it too, and a RELEASE would cost a round
+    trip of its own.
     """
     connection = _driver_connection(session)
-    writes = PipelinedWrites(session, connection)
     own = commit and _idle(connection)
+    writes = PipelinedWrites(session, connection, gather=own)
     try:
         with _outside_a_transaction(connection) if own else nullcontext():
             try:
-                with connection.pipeline():
-                    connection.execute("BEGIN" if own else f"SAVEPOINT {SAVEPOINT}")
+                if own:
                     yield writes
-                    if own:
-                        connection.execute("COMMIT")
+                    writes.send_gathered()
+                else:
+                    with connection.pipeline():
+                        connection.execute(f"SAVEPOINT {SAVEPOINT}")
+                        yield writes
                 writes.finish()
             except (psycopg.Error, LostRace) as exc:
                 if not _lost_race(exc):
                     raise
-                if not own:  # a transaction of the writes' own is rolled back as the block above ends
+                if not own:  # writes committed on their own are rolled back (or never began) as the block above ends
                     connection.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
                 raise LostRace from exc
     except psycopg.Error as exc:

@@ -160,13 +160,18 @@ WRITES.update(
 )
 
 
+def recordset(table: Table, columns: Sequence[str], param: str, name: str = "r") -> Any:
+    """The rows of the JSON parameter `param` (an array of objects), as columns of `table`'s types."""
+    return (
+        func.json_to_recordset(sql_cast(bindparam(param, type_=Text), JSON))
+        .table_valued(*(column(c, table.c[c].type) for c in columns))
+        .render_derived(name=name, with_types=True)
+    )
+
+
 def _build(write: _Write, postgres: bool, param: str = "rows") -> Any:
     if postgres:
-        rows = (
-            func.json_to_recordset(sql_cast(bindparam(param, type_=Text), JSON))
-            .table_valued(*(column(c, write.table.c[c].type) for c in write.columns))
-            .render_derived(name="r", with_types=True)
-        )
+        rows = recordset(write.table, write.columns, param)
         stmt: Any = postgresql.insert(write.table).from_select(
             list(write.columns), select(*(rows.c[c] for c in write.columns))
         )
@@ -187,13 +192,17 @@ _SQLITE = {name: _build(write, postgres=False) for name, write in WRITES.items()
 _POSTGRES: dict[tuple[str, ...], Any] = {}
 
 
+def ctes_of(names: tuple[str, ...]) -> list[Any]:
+    """These writes, each an INSERT in a CTE of its own (`write_<name>`, its rows the parameter
+    `rows_<name>`), to be added to a statement: Postgres runs every data-modifying CTE, referenced or not."""
+    return [_build(WRITES[name], True, f"rows_{name}").cte(f"write_{name}") for name in names]
+
+
 def statement_of(names: tuple[str, ...]) -> Any:
-    """One statement writing these tables, each an INSERT in a CTE of its own: one round trip for the lot
-    (Postgres runs every data-modifying CTE, referenced or not)."""
+    """One statement writing these tables (`ctes_of`): one round trip for the lot."""
     stmt = _POSTGRES.get(names)
     if stmt is None:
-        ctes = [_build(WRITES[name], True, f"rows_{name}").cte(f"write_{name}") for name in names]
-        stmt = _POSTGRES[names] = select(literal(len(names))).add_cte(*ctes)
+        stmt = _POSTGRES[names] = select(literal(len(names))).add_cte(*ctes_of(names))
     return stmt
 
 
@@ -245,6 +254,20 @@ def projection_writes(
         for writes in _statements(rows, local_ids, created)
         if writes
     ]
+
+
+def projection_in_one(
+    rows: ProjectionRows, local_ids: Sequence[dict[str, Any]] = (), created: Collection[Any] = ()
+) -> tuple[tuple[str, ...], dict[str, str]] | None:
+    """`projection_writes` as the writes of one statement, or None when they need two: an episode's start and
+    end in the same request write the same row, and one statement may not touch a row twice."""
+    statements = projection_writes(rows, local_ids, created)
+    if len(statements) < 2:
+        return statements[0] if statements else ((), {})
+    (first, first_values), (ends, end_values) = statements
+    if any(name.startswith("episode_starts") for name in first):
+        return None
+    return (*first, *ends), {**first_values, **end_values}
 
 
 def apply_projection(

@@ -19,6 +19,7 @@ from services.core.db import get_async_engine, get_engine
 from services.core.settings import reset_settings
 from services.intake import api, repository_pipeline
 from services.intake.dependencies import PostedBody
+from services.intake.repository_projection import statement_of
 from tests.factories import TestPartner, bsn, event, post
 from tests.intake.support import VALID, Partners, count, state
 from tests.intake.test_lookahead import round_trips
@@ -103,39 +104,41 @@ def test_a_duplicate_on_the_event_loop_is_answered_as_one(client: Any, partners:
 def test_a_failure_during_the_writes_on_the_event_loop_stores_nothing(
     client: Any, partners: Partners, ways: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The youth, the outbox row and the events were sent to Postgres in the writes' own transaction before
-    the failure: it is rolled back, and the connection goes back to its pool as it came (ADR 0038)."""
-    apply_projection = repository_pipeline.PipelinedWrites.apply_projection
+    """The youth, the outbox row, the events and the state were sent to Postgres in the writes' own transaction
+    before the failure: it is rolled back, and the connection goes back to its pool as it came (ADR 0038). An
+    episode's start and end in one request make the writes two statements and so a transaction (ADR 0039); in
+    one statement, Postgres itself keeps all or nothing."""
+    send = repository_pipeline._send_compiled
+    ends = statement_of(("episode_ends",))
+    sent: list[Any] = []
 
-    def fails_after_the_events(writes: repository_pipeline.PipelinedWrites, *args: Any) -> None:
-        apply_projection(writes, *args)
-        raise RuntimeError("a failure before the COMMIT")
+    def fails_before_the_end(connection: Any, dialect: Any, statement: Any, values: dict[str, Any]) -> Any:
+        if statement is ends:
+            raise RuntimeError("a failure before the COMMIT")
+        sent.append(statement)
+        return send(connection, dialect, statement, values)
 
     # The partner read and the key's last use written first: the request under test then writes nothing before
     # its pipeline, which begins and commits a transaction of its own.
     assert post(client, partners.youth_coach, _contact(partners.youth_coach, bsn())).status_code == 202
-    monkeypatch.setattr(repository_pipeline.PipelinedWrites, "apply_projection", fails_after_the_events)
-    own = repository_pipeline._idle
-    transactions: list[bool] = []  # per call: no transaction open (the look-up's, then the writes')
-
-    def idle(connection: Any) -> bool:
-        transactions.append(own(connection))
-        return transactions[-1]
-
-    monkeypatch.setattr(repository_pipeline, "_idle", idle)
+    monkeypatch.setattr(repository_pipeline, "_send_compiled", fails_before_the_end)
+    person = {"bsn": bsn()}
+    started, ended = (
+        event(partners.youth_coach, f"support.trajectory-{kind}", VALID[f"support.trajectory-{kind}"][1], person=person)
+        for kind in ("started", "ended")
+    )
     before = (count("events"), count("youths"), count("event_batches"), state())
     with autocommit_at_checkin() as checked_in:
-        response = post(client, partners.youth_coach, _contact(partners.youth_coach, bsn()))
+        response = post(client, partners.youth_coach, [started, ended])
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
     assert ways == [True, True]
-    assert transactions[:2] == [True, True]  # the writes were a transaction of their own
+    assert repository_pipeline._INSERT_BATCH_AND_EVENTS in sent  # the events had gone to Postgres
     assert (count("events"), count("youths"), count("event_batches"), state()) == before
     assert checked_in and not any(checked_in)
 
-    monkeypatch.setattr(repository_pipeline.PipelinedWrites, "apply_projection", apply_projection)
-    monkeypatch.setattr(repository_pipeline, "_idle", own)
-    assert post(client, partners.youth_coach, _contact(partners.youth_coach, bsn())).status_code == 202
+    monkeypatch.setattr(repository_pipeline, "_send_compiled", send)
+    assert post(client, partners.youth_coach, [started, ended]).status_code == 202
 
 
 @contextmanager
@@ -176,8 +179,8 @@ def test_every_connection_goes_back_to_its_pool_out_of_autocommit(client: Any, p
 
 
 def test_a_single_event_on_the_event_loop_takes_two_round_trips(partners: Partners, tmp_path: Path) -> None:
-    """As in the threadpool (tests/intake/test_lookahead.py): the key and the look-up, then BEGIN, the writes and
-    COMMIT in one pipeline."""
+    """As in the threadpool (tests/intake/test_lookahead.py): the key and the look-up, then the writes in one
+    statement."""
     coach = partners.youth_coach
     person = {"bsn": bsn()}
 
@@ -191,7 +194,7 @@ def test_a_single_event_on_the_event_loop_takes_two_round_trips(partners: Partne
         response = accept()
 
     assert response.status_code == 202
-    assert counted == [2]
+    assert (counted.round_trips, counted.statements) == (2, 3)
 
 
 def test_a_connection_left_in_autocommit_is_replaced_at_checkout(partners: Partners) -> None:

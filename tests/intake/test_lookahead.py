@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from services.core.dispatch import wait_for_tasks
 from services.intake import api, lookahead
 from services.intake.dependencies import PostedBody
 from tests.factories import BATCH, STRUCTURED, TestPartner, bsn, event, make_partner, post
-from tests.intake.support import VALID, Partners, count
+from tests.intake.support import VALID, Partners, count, rows
 
 EVENTS = "/intake/v1/events"
 
@@ -38,14 +39,23 @@ def _request(partner: TestPartner, body: bytes, content_type: str = STRUCTURED["
     return Request({"type": "http", "method": "POST", "path": EVENTS, "headers": headers, "query_string": b""})
 
 
+@dataclass
+class Traced:
+    """What the connections checked out meanwhile sent, read from libpq's protocol trace: round trips (every
+    answer ends with one ReadyForQuery: a statement on its own, a pipeline's sync, a COMMIT) and statements
+    (a Bind each, or a Query: BEGIN and COMMIT included)."""
+
+    round_trips: int = 0
+    statements: int = 0
+
+
 @contextmanager
-def round_trips(tmp_path: Path, pool: Pool | None = None) -> Iterator[list[int]]:
-    """The round trips to Postgres of the connections checked out of `pool` (the blocking engine's by default)
-    meanwhile: libpq's protocol trace of each, where every answer ends with one ReadyForQuery (a statement on
-    its own, a pipeline's sync, a COMMIT)."""
+def round_trips(tmp_path: Path, pool: Pool | None = None) -> Iterator[Traced]:
+    """`Traced` of the connections checked out of `pool` (the blocking engine's by default) meanwhile, filled in
+    as the block ends."""
     wait_for_tasks()  # what earlier requests handed over
     trace = tmp_path / "libpq.trace"
-    counted: list[int] = []
+    counted = Traced()
     with trace.open("w") as sink:
         me = threading.get_ident()  # not the embedded evaluation's thread, which may check out meanwhile
         tracing: list[Any] = []
@@ -68,7 +78,9 @@ def round_trips(tmp_path: Path, pool: Pool | None = None) -> Iterator[list[int]]
         finally:
             sqlalchemy_event.remove(pool, "checkout", traced)
             sqlalchemy_event.remove(pool, "checkin", untraced)
-    counted.append(sum("ReadyForQuery" in line for line in trace.read_text().splitlines()))
+    messages = [tuple(line.split("\t")[1:4:2]) for line in trace.read_text().splitlines()]  # (F or B, message)
+    counted.round_trips = messages.count(("B", "ReadyForQuery"))
+    counted.statements = messages.count(("F", "Bind")) + messages.count(("F", "Query"))
 
 
 def _pgconn(dbapi_connection: Any) -> Any:
@@ -91,10 +103,10 @@ def test_a_single_event_takes_two_round_trips(partners: Partners, tmp_path: Path
         response = _accept(coach, _contact(coach, person))
 
     assert response.status_code == 202
-    # The key and the look-up (outside a transaction), then BEGIN, the writes and COMMIT (one pipeline). Before
-    # ADR 0038: four (psycopg's BEGIN and the COMMIT one each); before ADR 0034 five (the key and the look-up one
-    # each).
-    assert counted == [2]
+    # The key and the look-up (outside a transaction), then the writes: one statement, committed as it ends (ADR
+    # 0039). Before ADR 0038: four round trips (psycopg's BEGIN and the COMMIT one each); before ADR 0034 five
+    # (the key and the look-up one each).
+    assert (counted.round_trips, counted.statements) == (2, 3)
     assert count("events") == 2
 
 
@@ -107,7 +119,31 @@ def test_a_small_batch_takes_two_round_trips_too(partners: Partners, tmp_path: P
 
     assert response.status_code == 202
     assert json.loads(response.body)["accepted"] == 3
-    assert counted == [2]
+    assert (counted.round_trips, counted.statements) == (2, 3)  # three new youths too, in the same statement
+
+
+def test_an_episode_started_and_ended_in_one_request_is_written_in_two_statements(
+    partners: Partners, tmp_path: Path
+) -> None:
+    """The start and the end write the same episode row, which one statement may not touch twice: the writes
+    then go BEGIN to COMMIT in one pipeline, still in two round trips (ADR 0039)."""
+    coach = partners.youth_coach
+    assert _accept(coach, _contact(coach)).status_code == 202
+    person = {"bsn": bsn()}
+    started, ended = (
+        event(coach, f"support.trajectory-{kind}", VALID[f"support.trajectory-{kind}"][1], person=person)
+        for kind in ("started", "ended")
+    )
+
+    with round_trips(tmp_path) as counted:
+        response = _accept(coach, [ended, started])
+
+    assert response.status_code == 202
+    assert json.loads(response.body)["accepted"] == 2
+    # The key and the look-up; BEGIN, the youth, the events, the state, the episode's end, COMMIT.
+    assert (counted.round_trips, counted.statements) == (2, 8)
+    (episode,) = rows("episodes")
+    assert (str(episode["start_date"]), str(episode["end_date"])) == ("2026-01-21", "2026-05-01")
 
 
 def test_a_write_after_the_key_was_used_joins_the_transaction_behind_a_savepoint(
@@ -125,8 +161,9 @@ def test_a_write_after_the_key_was_used_joins_the_transaction_behind_a_savepoint
         response = _accept(coach, _contact(coach))
 
     assert response.status_code == 202
-    # The key and the look-up; psycopg's BEGIN; the key's last use; the writes (a savepoint first); COMMIT.
-    assert counted == [5]
+    # The key and the look-up; psycopg's BEGIN; the key's last use; the writes (a savepoint, the youth, the
+    # events, the state); COMMIT.
+    assert (counted.round_trips, counted.statements) == (5, 9)
     assert count("events") == 2
     assert [k["lastUsedAt"] is not None for k in admin.list_keys(None) if str(k["id"]) == coach.key_id] == [True]
 

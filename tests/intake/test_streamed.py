@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from services.intake import streamed
 from services.intake.streamed import MIN_CHUNK_EVENTS, STREAMED_MIN_EVENTS
 from tests.factories import bsn, post
 from tests.intake.support import Partners, count, rows
@@ -76,6 +79,37 @@ def test_a_new_youth_in_the_first_and_the_last_chunk_is_created_once(client: Any
     assert len(weeks) == 2
     (batch,) = rows("event_batches")
     assert batch["event_count"] == SIZE
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["new youth", "known youth"])
+def test_a_week_corrected_in_a_later_chunk_keeps_the_newest_report(
+    client: Any, partners: Partners, monkeypatch: pytest.MonkeyPatch, known: bool
+) -> None:
+    # The same week of the same youth in the first and the last chunk: one row, the newest report's, written
+    # on the streamed way (a second insert of the row would fail and send the request the sequential way,
+    # which this test forbids).
+    number = bsn()
+    if known:
+        assert post(client, partners.school, [_absence(partners, number, "known-before")]).status_code == 202
+
+    def no_sequential_way(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the request went the sequential way")
+
+    monkeypatch.setattr(streamed.service, "accept_events", no_sequential_way)
+    body = [_absence(partners, bsn(), f"corrected-{i}") for i in range(SIZE)]
+    for event in (body[0], body[-1]):
+        event["data"]["person"] = {"bsn": number, "localId": f"local-{event['id']}"}
+    body[0]["data"]["unauthorizedHours"] = 1
+    body[-1]["data"]["unauthorizedHours"] = 9
+    body[-1]["time"] = "2026-01-19T09:00:00Z"  # later than the first one's: the newest report
+    response = post(client, partners.school, body)
+    assert response.status_code == 202
+    assert _statuses(response) == ["accepted"] * SIZE
+    youth = next(r["youth_id"] for r in rows("events") if r["event_id"] == body[0]["id"])
+    (week,) = [r for r in rows("absence_weeks") if r["youth_id"] == youth]
+    assert week["unauthorized_hours"] == 9
+    (local,) = [r for r in rows("youth_local_ids") if r["youth_id"] == youth]
+    assert local["local_id"] == f"local-{body[-1]['id']}"
 
 
 def test_an_invalid_event_in_the_last_chunk_after_new_youths_stores_nothing(client: Any, partners: Partners) -> None:
