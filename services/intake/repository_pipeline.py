@@ -147,8 +147,11 @@ _INSERT_BATCH_AND_EVENTS = _batch_and_events()
 
 # The events of a request's later chunks (services/intake/streamed.py): the outbox row is the one the request's
 # first events statement inserted, this session's last value of its sequence.
+# As a subquery, which Postgres evaluates once: in the select list, once per event (a catalogue look-up each).
 _MORE_STORED = _stored(
-    func.currval(func.pg_get_serial_sequence(literal_column("'event_batches'"), literal_column("'id'")))
+    select(
+        func.currval(func.pg_get_serial_sequence(literal_column("'event_batches'"), literal_column("'id'")))
+    ).scalar_subquery()
 )
 _INSERT_MORE_EVENTS = select(null(), _fails_if_retracted(_MORE_STORED)).select_from(_MORE_STORED)
 
