@@ -112,7 +112,7 @@ async def _accept_on_event_loop(request: Request, posted: PostedBody) -> Respons
     """As `_accept_posted`, on the event loop: the same code, run by SQLAlchemy in a greenlet that awaits each
     round trip to Postgres instead of blocking a thread on it. Leaving the block without the commit (a problem
     raised, a cancellation) rolls back: closing the session does, and runs to its end even when cancelled. (A
-    small request's writes commit in their own pipeline, ADR 0038: what fails after that leaves them stored.)"""
+    small request's writes commit on their own, ADR 0038 and 0039: what fails after that leaves them stored.)"""
     async with async_session_factory()() as session:
         result = await session.run_sync(_accept, request, posted)
         await session.commit()
@@ -121,7 +121,7 @@ async def _accept_on_event_loop(request: Request, posted: PostedBody) -> Respons
 
 def _accept_posted(request: Request, posted: PostedBody) -> Response:
     """Committed once the answer is ready, before the 202 is sent; rolled back on any failure before the commit
-    (a small request's writes commit in their own pipeline, ADR 0038)."""
+    (a small request's writes commit on their own, ADR 0038 and 0039)."""
     with transaction() as session:
         result = _accept(session, request, posted)
     return Response(result_body(result), status_code=202, media_type="application/json")

@@ -46,7 +46,7 @@ class LookedAhead:
 
     def accept(self, session: Session, partner_id: uuid.UUID) -> service.AcceptResult:
         """`service.accept_events` with the look-up made here (the caller is known and allowed by now). The API
-        commits right after, so the writes may commit in their own pipeline (ADR 0038)."""
+        commits right after, so the writes may commit on their own (ADR 0038, ADR 0039)."""
         return service.accept_events(
             session, partner_id, self.events, looked_up=(self.plan, self.found), commit_writes=True
         )

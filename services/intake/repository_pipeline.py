@@ -47,7 +47,7 @@ from services.intake.projection import ProjectionRows
 from services.intake.repository_projection import (
     as_json,
     ctes_of,
-    projection_in_one,
+    in_one_statement,
     projection_writes,
     recordset,
     statement_of,
@@ -204,31 +204,29 @@ class LostRace(Exception):
 class PipelinedWrites:
     """Statements sent without waiting; `batch_id` is known once the pipeline is over.
 
-    `gather`: nothing is sent until `send_gathered` (a small request committing its writes on their own): then
-    the lot goes as one statement where it can (`one_statement`)."""
+    `gather`: the writes are kept until `send_gathered` (a small request committing them on their own), which
+    sends them as one statement where it can (ADR 0039)."""
 
     def __init__(self, session: Session, connection: PipelineConnection, *, gather: bool = False) -> None:
         self._dialect = session.get_bind().dialect
         self._connection = connection
+        self._gather = gather
         self._events: list[PipelineCursor] = []
-        self._gathered: list[tuple[Any, dict[str, Any]]] | None = [] if gather else None
-        self._youths: str | None = None  # gathered: the new youths' rows, as JSON
-        self._batch: dict[str, Any] | None = None  # gathered: the outbox row's and the events' parameters
-        self._state: tuple[tuple[str, ...], dict[str, str]] | None = None  # gathered: the state in one statement
+        self._youths: dict[str, str] = {}  # gathered: the new youths' parameter, if any
+        self._batch: dict[str, Any] = {}  # gathered: the outbox row's and the events' parameters
+        self._state: list[tuple[tuple[str, ...], dict[str, str]]] = []  # gathered: the state's statements
         self.batch_id: int | None = None
 
-    def _send(self, statement: Any, values: dict[str, Any]) -> PipelineCursor | None:
-        if self._gathered is not None:
-            self._gathered.append((statement, values))
-            return None
+    def _send(self, statement: Any, values: dict[str, Any]) -> PipelineCursor:
         return _send_compiled(self._connection, self._dialect, statement, values)
 
     def insert_youths(self, rows: Sequence[dict[str, Any]]) -> None:
         """New youths, each with its id (`rows`: id, pseudonym, identifier_kind, identifier_ciphertext,
         created_at)."""
         if rows:
-            self._youths = as_json(rows)
-            self._send(_INSERT_YOUTHS, {"youth_rows": self._youths})
+            self._youths = {"youth_rows": as_json(rows)}
+            if not self._gather:
+                self._send(_INSERT_YOUTHS, self._youths)
 
     def insert_batch_and_events(
         self,
@@ -248,9 +246,8 @@ class PipelinedWrites:
             "raise_signals": raise_signals,
             "event_rows": as_json(rows),
         }
-        cursor = self._send(_INSERT_BATCH_AND_EVENTS, self._batch)
-        if cursor is not None:
-            self._events.append(cursor)
+        if not self._gather:
+            self._events.append(self._send(_INSERT_BATCH_AND_EVENTS, self._batch))
 
     @property
     def sent_events(self) -> bool:
@@ -259,42 +256,43 @@ class PipelinedWrites:
     def insert_more_events(
         self, *, partner_id: uuid.UUID, received_at: datetime, rows: Sequence[dict[str, Any]]
     ) -> None:
-        """More events of the outbox row `insert_batch_and_events` inserted (`rows` as there)."""
-        assert self._events, "insert_batch_and_events comes first, in a pipeline"
+        """More events of the outbox row `insert_batch_and_events` sent (`rows` as there)."""
+        assert self._events, "insert_batch_and_events comes first, sent"
         values = {"partner_id": partner_id, "received_at": received_at, "event_rows": as_json(rows)}
-        self._events.append(_send_compiled(self._connection, self._dialect, _INSERT_MORE_EVENTS, values))
+        self._events.append(self._send(_INSERT_MORE_EVENTS, values))
 
     def find_stored(self, pairs: Collection[tuple[str, str]], pseudonyms: Collection[bytes], reserve: int) -> Lookup:
         """`repository.find_stored`, sent now and read by `Lookup.answer` (when needed: meanwhile Postgres looks
         up while Python goes on)."""
         values = repository.find_stored_values(pairs, pseudonyms, reserve)
-        return Lookup(_send_compiled(self._connection, self._dialect, repository.FIND_STORED, values), reserve)
+        return Lookup(self._send(repository.FIND_STORED, values), reserve)
 
     def apply_projection(
         self, rows: ProjectionRows, local_ids: Sequence[dict[str, Any]], created: Collection[uuid.UUID]
     ) -> None:
         """As `repository_projection.apply_projection`, in the pipeline."""
-        if self._gathered is not None:
-            self._state = projection_in_one(rows, local_ids, created)
-        for names, values in projection_writes(rows, local_ids, created):
-            self._send(statement_of(names), values)
+        self._state = projection_writes(rows, local_ids, created)
+        if not self._gather:
+            for names, values in self._state:
+                self._send(statement_of(names), values)
 
     def send_gathered(self) -> None:
-        """What was gathered, committed: as one statement, which Postgres commits as a whole in autocommit mode
+        """The gathered writes, committed: as one statement, which Postgres commits as a whole in autocommit mode
         (ADR 0039), or, where the state needs two statements, BEGIN to COMMIT in one pipeline."""
-        assert self._gathered is not None and self._batch is not None, "gathered writes with their events"
-        if self._state is not None:
-            names, state = self._state
-            statement = _one_statement(self._youths is not None, names)
-            values = {**self._batch, **state, **({"youth_rows": self._youths} if self._youths else {})}
-            self._events.append(_send_compiled(self._connection, self._dialect, statement, values))
+        assert self._gather and self._batch, "gathered writes with their events"
+        state = in_one_statement(self._state)
+        if state is not None:
+            names, values = state
+            statement = _one_statement(bool(self._youths), names)
+            self._events.append(self._send(statement, {**self._youths, **self._batch, **values}))
             return
         with self._connection.pipeline():
             self._connection.execute("BEGIN")
-            for statement, values in self._gathered:
-                cursor = _send_compiled(self._connection, self._dialect, statement, values)
-                if statement is _INSERT_BATCH_AND_EVENTS:
-                    self._events.append(cursor)
+            if self._youths:
+                self._send(_INSERT_YOUTHS, self._youths)
+            self._events.append(self._send(_INSERT_BATCH_AND_EVENTS, self._batch))
+            for names, values in self._state:
+                self._send(statement_of(names), values)
             self._connection.execute("COMMIT")
 
     def finish(self) -> None:

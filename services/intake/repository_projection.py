@@ -256,12 +256,11 @@ def projection_writes(
     ]
 
 
-def projection_in_one(
-    rows: ProjectionRows, local_ids: Sequence[dict[str, Any]] = (), created: Collection[Any] = ()
+def in_one_statement(
+    statements: Sequence[tuple[tuple[str, ...], dict[str, str]]],
 ) -> tuple[tuple[str, ...], dict[str, str]] | None:
-    """`projection_writes` as the writes of one statement, or None when they need two: an episode's start and
+    """`projection_writes`' statements as the writes of one, or None when they need two: an episode's start and
     end in the same request write the same row, and one statement may not touch a row twice."""
-    statements = projection_writes(rows, local_ids, created)
     if len(statements) < 2:
         return statements[0] if statements else ((), {})
     (first, first_values), (ends, end_values) = statements

@@ -135,8 +135,8 @@ def accept_events(
     """Store `events` (valid, one partner's) and their state. (A large batch posted to the API on Postgres takes
     services/intake/streamed.py instead, which shares the pieces below.) `looked_up`: the look-up of these events
     made already (services/intake/lookahead.py), with its answer. `commit_writes`: the caller writes nothing after
-    this and commits right away, so pipelined writes in a session with no transaction open may commit in their
-    own pipeline (repository_pipeline.pipelined_writes)."""
+    this and commits right away, so pipelined writes in a session with no transaction open may commit on their
+    own (repository_pipeline.pipelined_writes)."""
     if not events:
         return AcceptResult([], None)
     now = utcnow()
