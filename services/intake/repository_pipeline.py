@@ -28,6 +28,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -47,7 +48,6 @@ from services.intake.projection import ProjectionRows
 from services.intake.repository_projection import (
     as_json,
     ctes_of,
-    in_one_statement,
     projection_writes,
     recordset,
     statement_of,
@@ -67,8 +67,9 @@ _EVENT_COLUMNS = ("seq", "source", "event_id", "type", "time", "youth_id", "data
 
 
 def _youths_insert() -> Any:
-    """New youths, their ids drawn by the caller; no ON CONFLICT (see the module docstring). The bytes travel as
-    hex (repository_projection.as_json)."""
+    """New youths, their ids drawn by the caller; no ON CONFLICT (see the module docstring). As
+    repository._INSERT_YOUTHS, which the sequential way keeps. The bytes travel as hex text
+    (repository_projection.as_json), decoded here: hence not `recordset`, which takes the table's types."""
     y = func.json_to_recordset(sql_cast(bindparam("youth_rows", type_=Text), JSON)).table_valued(
         column("id", _YOUTHS.c.id.type),
         column("pseudonym", Text()),
@@ -107,9 +108,10 @@ def _batch() -> Any:
 
 def _stored(batch_id: Any) -> Any:
     """The events, with the reserved sequence numbers and without ON CONFLICT, as a CTE `stored`; `batch_id`:
-    the SQL naming the request's outbox row. An event that a stored retraction names is flagged, and
-    `intake_lost_race` then fails the statement (and sends the request the sequential way) before a COMMIT
-    behind it in the pipeline can run."""
+    the SQL naming the request's outbox row. As repository._INSERT_BATCH_AND_EVENTS, which the sequential way
+    keeps. An event that a stored retraction names is flagged, and `intake_lost_race` then fails the statement
+    (and sends the request the sequential way) before it commits, or before a COMMIT behind it in the pipeline
+    can run."""
     e = recordset(_EVENTS, _EVENT_COLUMNS, "event_rows", "e")
     named = exists().where(_RETRACTIONS.c.source == e.c.source, _RETRACTIONS.c.retracted_id == e.c.event_id)
     values = select(
@@ -155,7 +157,7 @@ _MORE_STORED = _stored(
 )
 _INSERT_MORE_EVENTS = select(null(), _fails_if_retracted(_MORE_STORED)).select_from(_MORE_STORED)
 
-# A small request's writes in one statement (`PipelinedWrites.one_statement`), by whether it creates youths
+# A small request's writes in one statement (`PipelinedWrites.send_gathered`), by whether it creates youths
 # and its state's writes (repository_projection.ctes_of).
 _ONE_STATEMENT: dict[tuple[bool, tuple[str, ...]], Any] = {}
 
@@ -201,8 +203,18 @@ class LostRace(Exception):
     events: nothing of the pipeline was kept (rolled back, to its savepoint or entirely)."""
 
 
+@dataclass
+class _Gathered:
+    """A small request's writes kept for `PipelinedWrites.send_gathered`: each statement's parameters, built
+    once (None: not given)."""
+
+    youths: dict[str, str] | None = None
+    events: dict[str, Any] | None = None
+    state: list[tuple[tuple[str, ...], dict[str, str]]] | None = None
+
+
 class PipelinedWrites:
-    """Statements sent without waiting; `batch_id` is known once the pipeline is over.
+    """Statements sent without waiting; `batch_id` is known once they are answered (`finish`).
 
     `gather`: the writes are kept until `send_gathered` (a small request committing them on their own), which
     sends them as one statement where it can (ADR 0039)."""
@@ -210,11 +222,8 @@ class PipelinedWrites:
     def __init__(self, session: Session, connection: PipelineConnection, *, gather: bool = False) -> None:
         self._dialect = session.get_bind().dialect
         self._connection = connection
-        self._gather = gather
         self._events: list[PipelineCursor] = []
-        self._youths: dict[str, str] = {}  # gathered: the new youths' parameter, if any
-        self._batch: dict[str, Any] = {}  # gathered: the outbox row's and the events' parameters
-        self._state: list[tuple[tuple[str, ...], dict[str, str]]] = []  # gathered: the state's statements
+        self._gathered = _Gathered() if gather else None
         self.batch_id: int | None = None
 
     def _send(self, statement: Any, values: dict[str, Any]) -> PipelineCursor:
@@ -223,10 +232,14 @@ class PipelinedWrites:
     def insert_youths(self, rows: Sequence[dict[str, Any]]) -> None:
         """New youths, each with its id (`rows`: id, pseudonym, identifier_kind, identifier_ciphertext,
         created_at)."""
-        if rows:
-            self._youths = {"youth_rows": as_json(rows)}
-            if not self._gather:
-                self._send(_INSERT_YOUTHS, self._youths)
+        if not rows:
+            return
+        values = {"youth_rows": as_json(rows)}
+        if self._gathered is None:
+            self._send(_INSERT_YOUTHS, values)
+        else:
+            assert self._gathered.youths is None, "one call when gathered"
+            self._gathered.youths = values
 
     def insert_batch_and_events(
         self,
@@ -239,15 +252,18 @@ class PipelinedWrites:
     ) -> None:
         """The outbox row and the events (`rows`: seq, source, event_id, type, time, youth_id, data, birth_date);
         `event_count`: the request's events when more follow (`insert_more_events`)."""
-        self._batch = {
+        values = {
             "partner_id": partner_id,
             "received_at": received_at,
             "event_count": len(rows) if event_count is None else event_count,
             "raise_signals": raise_signals,
             "event_rows": as_json(rows),
         }
-        if not self._gather:
-            self._events.append(self._send(_INSERT_BATCH_AND_EVENTS, self._batch))
+        if self._gathered is None:
+            self._events.append(self._send(_INSERT_BATCH_AND_EVENTS, values))
+        else:
+            assert self._gathered.events is None, "one call when gathered"
+            self._gathered.events = values
 
     @property
     def sent_events(self) -> bool:
@@ -271,27 +287,32 @@ class PipelinedWrites:
         self, rows: ProjectionRows, local_ids: Sequence[dict[str, Any]], created: Collection[uuid.UUID]
     ) -> None:
         """As `repository_projection.apply_projection`, in the pipeline."""
-        self._state = projection_writes(rows, local_ids, created)
-        if not self._gather:
-            for names, values in self._state:
+        statements = projection_writes(rows, local_ids, created)
+        if self._gathered is None:
+            for names, values in statements:
                 self._send(statement_of(names), values)
+        else:
+            assert self._gathered.state is None, "one call when gathered"
+            self._gathered.state = statements
 
     def send_gathered(self) -> None:
         """The gathered writes, committed: as one statement, which Postgres commits as a whole in autocommit mode
-        (ADR 0039), or, where the state needs two statements, BEGIN to COMMIT in one pipeline."""
-        assert self._gather and self._batch, "gathered writes with their events"
-        state = in_one_statement(self._state)
-        if state is not None:
-            names, values = state
-            statement = _one_statement(bool(self._youths), names)
-            self._events.append(self._send(statement, {**self._youths, **self._batch, **values}))
+        (ADR 0039), or, where the state takes two statements (an episode's start and end in one request), BEGIN
+        to COMMIT in one pipeline."""
+        gathered = self._gathered
+        assert gathered is not None and gathered.events is not None, "gathered writes with their events"
+        youths, state = gathered.youths or {}, gathered.state or []
+        if len(state) <= 1:
+            names, values = state[0] if state else ((), {})
+            statement = _one_statement(bool(youths), names)
+            self._events.append(self._send(statement, {**youths, **gathered.events, **values}))
             return
         with self._connection.pipeline():
             self._connection.execute("BEGIN")
-            if self._youths:
-                self._send(_INSERT_YOUTHS, self._youths)
-            self._events.append(self._send(_INSERT_BATCH_AND_EVENTS, self._batch))
-            for names, values in self._state:
+            if youths:
+                self._send(_INSERT_YOUTHS, youths)
+            self._events.append(self._send(_INSERT_BATCH_AND_EVENTS, gathered.events))
+            for names, values in state:
                 self._send(statement_of(names), values)
             self._connection.execute("COMMIT")
 
@@ -350,10 +371,11 @@ def _idle(connection: PipelineConnection) -> bool:
 
 @contextmanager
 def _outside_a_transaction(connection: PipelineConnection) -> Iterator[None]:
-    """The block's statements in autocommit mode: each sync of a pipeline commits what it ran, and an explicit
-    BEGIN opens a transaction of the block's own. After the block the connection is as SQLAlchemy left it, with
-    any transaction the block left open rolled back. Should that fail (or be cancelled), the pool's checkout
-    replaces the connection (services/core/db.py): it is never handed on in autocommit mode."""
+    """The block's statements in autocommit mode: each statement on its own, and each sync of a pipeline,
+    commits what it ran, and an explicit BEGIN opens a transaction of the block's own. After the block the
+    connection is as SQLAlchemy left it, with any transaction the block left open rolled back. Should that fail
+    (or be cancelled), the pool's checkout replaces the connection (services/core/db.py): it is never handed on
+    in autocommit mode."""
     connection.set_autocommit(True)
     try:
         yield
@@ -366,8 +388,8 @@ def _outside_a_transaction(connection: PipelineConnection) -> Iterator[None]:
 
 @contextmanager
 def pipelined_writes(session: Session, *, commit: bool = False) -> Iterator[PipelinedWrites]:
-    """The writes sent in the block, in one pipeline; `LostRace` when a concurrent request or a stored retraction
-    got in the way (everything written here is then rolled back).
+    """The writes given in the block, sent in one pipeline (or gathered, see `commit`); `LostRace` when a
+    concurrent request or a stored retraction got in the way (everything written here is then rolled back).
 
     `commit`: the caller has nothing to write after these (a small request, services/intake/lookahead.py). If
     no transaction is open then (only its look-up came first, outside a transaction), the writes are committed
@@ -380,22 +402,22 @@ def pipelined_writes(session: Session, *, commit: bool = False) -> Iterator[Pipe
     own = commit and _idle(connection)
     writes = PipelinedWrites(session, connection, gather=own)
     try:
-        with _outside_a_transaction(connection) if own else nullcontext():
-            try:
-                if own:
-                    yield writes
+        try:
+            if own:
+                yield writes  # gathered: nothing goes to Postgres meanwhile, nor in autocommit mode
+                with _outside_a_transaction(connection):
                     writes.send_gathered()
-                else:
-                    with connection.pipeline():
-                        connection.execute(f"SAVEPOINT {SAVEPOINT}")
-                        yield writes
-                writes.finish()
-            except (psycopg.Error, LostRace) as exc:
-                if not _lost_race(exc):
-                    raise
-                if not own:  # writes committed on their own are rolled back (or never began) as the block above ends
-                    connection.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
-                raise LostRace from exc
+            else:
+                with connection.pipeline():
+                    connection.execute(f"SAVEPOINT {SAVEPOINT}")
+                    yield writes
+            writes.finish()
+        except (psycopg.Error, LostRace) as exc:
+            if not _lost_race(exc):
+                raise
+            if not own:  # writes committed on their own were rolled back (or never began) as their block ended
+                connection.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+            raise LostRace from exc
     except psycopg.Error as exc:
         raise _translated(session, exc) from exc
 

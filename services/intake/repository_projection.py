@@ -238,10 +238,16 @@ def _statements(rows: ProjectionRows, local_ids: Sequence[dict[str, Any]], creat
         ("episode_starts", list(rows.episode_starts.values())),
         ("local_ids", local_ids),
     ]
-    # Ends after starts, in a statement of their own: both write `episodes` (the same row, when a request holds
-    # an episode's start and end), and an end's category only counts while no start is stored.
     ends: Writes = [("episode_ends", list(rows.episode_ends.values()))]
-    return [[(name, part) for name, part in writes if part] for writes in (_split(first, created), ends)]
+    # Where the request holds an episode's start and its end, the end goes after the start, in a statement of its
+    # own: both write that episode's row, which one statement may not touch twice, and an end's category only
+    # counts while no start is stored. Otherwise they write different rows, and one statement does.
+    statements: list[Writes] = (
+        [_split(first, created), ends]
+        if rows.episode_starts.keys() & rows.episode_ends.keys()
+        else [_split(first, created) + ends]
+    )
+    return [[(name, part) for name, part in writes if part] for writes in statements]
 
 
 def projection_writes(
@@ -254,19 +260,6 @@ def projection_writes(
         for writes in _statements(rows, local_ids, created)
         if writes
     ]
-
-
-def in_one_statement(
-    statements: Sequence[tuple[tuple[str, ...], dict[str, str]]],
-) -> tuple[tuple[str, ...], dict[str, str]] | None:
-    """`projection_writes`' statements as the writes of one, or None when they need two: an episode's start and
-    end in the same request write the same row, and one statement may not touch a row twice."""
-    if len(statements) < 2:
-        return statements[0] if statements else ((), {})
-    (first, first_values), (ends, end_values) = statements
-    if any(name.startswith("episode_starts") for name in first):
-        return None
-    return (*first, *ends), {**first_values, **end_values}
 
 
 def apply_projection(

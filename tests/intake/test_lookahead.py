@@ -145,6 +145,16 @@ def test_an_episode_started_and_ended_in_one_request_is_written_in_two_statement
     (episode,) = rows("episodes")
     assert (str(episode["start_date"]), str(episode["end_date"])) == ("2026-01-21", "2026-05-01")
 
+    # The start of another episode beside the end of this one write different rows: one statement.
+    ended["id"], ended["data"]["date"] = "traj-1-ended-later", "2026-06-01"
+    started["id"], started["data"]["episodeId"] = "traj-2-started", "traj-2"
+    with round_trips(tmp_path) as counted:
+        response = _accept(coach, [ended, started])
+    assert json.loads(response.body)["accepted"] == 2
+    assert (counted.round_trips, counted.statements) == (2, 3)
+    ends = {r["episode_id"]: str(r["end_date"]) for r in rows("episodes")}
+    assert ends == {"traj-1": "2026-06-01", "traj-2": "None"}
+
 
 def test_a_write_after_the_key_was_used_joins_the_transaction_behind_a_savepoint(
     partners: Partners, tmp_path: Path
