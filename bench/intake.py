@@ -330,8 +330,8 @@ def render(
         common.markdown_table(["own ms", "cum ms", "calls", "function"], report.top_services),
         "",
         f"## The single-event path in-process (simulated events, median of {args.profile_singles} requests, the "
-        "way a small request takes over HTTP: the key and the look-up outside a transaction, then BEGIN, the writes "
-        f"and COMMIT in one pipeline, ADR 0038; {single_report.statements_per_batch:.0f} SQL statements per request "
+        "way a small request takes over HTTP: the key and the look-up outside a transaction, then the writes in one "
+        f"statement, ADR 0038 and 0039; {single_report.statements_per_batch:.0f} SQL statements per request "
         "in two round trips; the pool pings only a connection idle for over 5 s or with activity on its socket; "
         "the bare endpoint sends one INSERT after its pool's pre-ping)",
         "",

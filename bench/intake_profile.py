@@ -162,8 +162,8 @@ def _one_request(partner: Any, raw_body: bytes, timer: PhaseTimer | None, key: s
 
 
 def _looked_ahead(session: Any, key: str, raw_body: bytes) -> Any:
-    """A small request's way (ADR 0034, 0038): its key and look-up in one pipeline outside a transaction, then
-    the caller's checks and the writes, which commit in their own pipeline."""
+    """A small request's way (ADR 0034, 0038, 0039): its key and look-up in one pipeline outside a transaction,
+    then the caller's checks and the writes, which commit on their own."""
     from fastapi import Request
 
     from services.intake import api, lookahead

@@ -34,8 +34,7 @@ from typing import Any, cast
 
 import psycopg
 from psycopg.pq import ConnStatus, TransactionStatus
-from sqlalchemy import JSON, Text, bindparam, column, exists, func, insert, literal_column, null, select
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import Text, bindparam, exists, func, insert, literal_column, null, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
@@ -63,30 +62,17 @@ _EVENTS = table_of(Event)
 _RETRACTIONS = table_of(Retraction)
 _HEX = literal_column("'hex'", Text())
 _YOUTH_COLUMNS = ("id", "pseudonym", "identifier_kind", "identifier_ciphertext", "created_at")
+_BYTES = ("pseudonym", "identifier_ciphertext")
 _EVENT_COLUMNS = ("seq", "source", "event_id", "type", "time", "youth_id", "data", "birth_date")
 
 
 def _youths_insert() -> Any:
     """New youths, their ids drawn by the caller; no ON CONFLICT (see the module docstring). As
-    repository._INSERT_YOUTHS, which the sequential way keeps. The bytes travel as hex text
-    (repository_projection.as_json), decoded here: hence not `recordset`, which takes the table's types."""
-    y = func.json_to_recordset(sql_cast(bindparam("youth_rows", type_=Text), JSON)).table_valued(
-        column("id", _YOUTHS.c.id.type),
-        column("pseudonym", Text()),
-        column("identifier_kind", Text()),
-        column("identifier_ciphertext", Text()),
-        column("created_at", _YOUTHS.c.created_at.type),
-    )
-    y = y.render_derived(name="y", with_types=True)
+    repository._INSERT_YOUTHS, which the sequential way keeps. The bytes travel as hex, decoded here."""
+    y = recordset(_YOUTHS, _YOUTH_COLUMNS, "youth_rows", "y", as_text=_BYTES)
     return insert(_YOUTHS).from_select(
         list(_YOUTH_COLUMNS),
-        select(
-            y.c.id,
-            func.decode(y.c.pseudonym, _HEX),
-            y.c.identifier_kind,
-            func.decode(y.c.identifier_ciphertext, _HEX),
-            y.c.created_at,
-        ),
+        select(*(func.decode(y.c[c], _HEX) if c in _BYTES else y.c[c] for c in _YOUTH_COLUMNS)),
     )
 
 

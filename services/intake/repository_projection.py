@@ -160,11 +160,12 @@ WRITES.update(
 )
 
 
-def recordset(table: Table, columns: Sequence[str], param: str, name: str = "r") -> Any:
-    """The rows of the JSON parameter `param` (an array of objects), as columns of `table`'s types."""
+def recordset(table: Table, columns: Sequence[str], param: str, name: str = "r", as_text: Collection[str] = ()) -> Any:
+    """The rows of the JSON parameter `param` (an array of objects), as columns of `table`'s types; those in
+    `as_text` as text (bytes travel as hex, see `as_json`)."""
     return (
         func.json_to_recordset(sql_cast(bindparam(param, type_=Text), JSON))
-        .table_valued(*(column(c, table.c[c].type) for c in columns))
+        .table_valued(*(column(c, Text() if c in as_text else table.c[c].type) for c in columns))
         .render_derived(name=name, with_types=True)
     )
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.core.db import get_engine
 from services.core.identity import decrypt
-from tests.factories import TestPartner, make_partner
+from tests.factories import TestPartner, event, make_partner
 
 STATE_TABLES = (
     "youth_profiles",
@@ -127,6 +127,15 @@ def person_for(type_: str, number: str) -> dict[str, Any]:
     if type_ == "person.registered":
         return {"bsn": number, "birthDate": "2010-04-02"}
     return {"bsn": number}
+
+
+def trajectory(partner: TestPartner, person: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The start and the end of one support trajectory (an episode) of this person."""
+    started, ended = (
+        event(partner, f"support.trajectory-{kind}", VALID[f"support.trajectory-{kind}"][1], person=person)
+        for kind in ("started", "ended")
+    )
+    return started, ended
 
 
 def _plain(value: Any) -> Any:

@@ -21,7 +21,7 @@ from services.intake import api, repository_pipeline
 from services.intake.dependencies import PostedBody
 from services.intake.repository_projection import statement_of
 from tests.factories import TestPartner, bsn, event, post
-from tests.intake.support import VALID, Partners, count, state
+from tests.intake.support import VALID, Partners, count, state, trajectory
 from tests.intake.test_lookahead import round_trips
 
 EVENTS = "/intake/v1/events"
@@ -122,11 +122,7 @@ def test_a_failure_during_the_writes_on_the_event_loop_stores_nothing(
     # its pipeline, which begins and commits a transaction of its own.
     assert post(client, partners.youth_coach, _contact(partners.youth_coach, bsn())).status_code == 202
     monkeypatch.setattr(repository_pipeline, "_send_compiled", fails_before_the_end)
-    person = {"bsn": bsn()}
-    started, ended = (
-        event(partners.youth_coach, f"support.trajectory-{kind}", VALID[f"support.trajectory-{kind}"][1], person=person)
-        for kind in ("started", "ended")
-    )
+    started, ended = trajectory(partners.youth_coach, {"bsn": bsn()})
     before = (count("events"), count("youths"), count("event_batches"), state())
     with autocommit_at_checkin() as checked_in:
         response = post(client, partners.youth_coach, [started, ended])

@@ -25,7 +25,7 @@ from services.core.dispatch import wait_for_tasks
 from services.intake import api, lookahead
 from services.intake.dependencies import PostedBody
 from tests.factories import BATCH, STRUCTURED, TestPartner, bsn, event, make_partner, post
-from tests.intake.support import VALID, Partners, count, rows
+from tests.intake.support import VALID, Partners, count, rows, trajectory
 
 EVENTS = "/intake/v1/events"
 
@@ -130,10 +130,7 @@ def test_an_episode_started_and_ended_in_one_request_is_written_in_two_statement
     coach = partners.youth_coach
     assert _accept(coach, _contact(coach)).status_code == 202
     person = {"bsn": bsn()}
-    started, ended = (
-        event(coach, f"support.trajectory-{kind}", VALID[f"support.trajectory-{kind}"][1], person=person)
-        for kind in ("started", "ended")
-    )
+    started, ended = trajectory(coach, person)
 
     with round_trips(tmp_path) as counted:
         response = _accept(coach, [ended, started])
