@@ -23,6 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.core.models.base import Base, BigIntId, JsonType
 
 VERSION = String(340)
+# Percent of an absence_weeks page that inserts fill (ADR 0040); migration 0012 sets the same.
+ABSENCE_WEEKS_FILLFACTOR = 90
 
 
 class YouthProfile(Base):
@@ -87,9 +89,15 @@ class EnrolmentEnd(Base):
 
 
 class AbsenceWeek(Base):
-    """Hours per youth, BRIN and week; the report with the latest `time` wins."""
+    """Hours per youth, BRIN and week; the report with the latest `time` wins.
+
+    A tenth of each page stays free (ADR 0040): a school's correction of a week then stays on its row's page
+    (a HOT update, no new index entry), and leaves no single-row gap behind that a new week, which would
+    otherwise be sent to that random old page, fills. New weeks, nearly all of its writes, go to the end.
+    """
 
     __tablename__ = "absence_weeks"
+    __table_args__ = {"postgresql_with": {"fillfactor": ABSENCE_WEEKS_FILLFACTOR}}
 
     youth_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     brin: Mapped[str] = mapped_column(String(4), primary_key=True)
