@@ -91,9 +91,9 @@ class EnrolmentEnd(Base):
 class AbsenceWeek(Base):
     """Hours per youth, BRIN and week; the report with the latest `time` wins.
 
-    A tenth of each page stays free (ADR 0040): a school's correction of a week then stays on its row's page
-    (a HOT update, no new index entry), and leaves no single-row gap behind that a new week, which would
-    otherwise be sent to that random old page, fills. New weeks, nearly all of its writes, go to the end.
+    A tenth of each page stays free (ADR 0040): a school's correction of a week stays on its row's page as a
+    HOT update, without a new index entry, and leaves no one-row gap on an old page for a new week to fill. New
+    weeks, nearly all of its writes, go to the end of the table.
     """
 
     __tablename__ = "absence_weeks"
