@@ -30,6 +30,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 import psycopg
@@ -143,18 +144,13 @@ _MORE_STORED = _stored(
 )
 _INSERT_MORE_EVENTS = select(null(), _fails_if_retracted(_MORE_STORED)).select_from(_MORE_STORED)
 
-# A small request's writes in one statement (`PipelinedWrites.send_gathered`), by whether it creates youths
-# and its state's writes (repository_projection.ctes_of).
-_ONE_STATEMENT: dict[tuple[bool, tuple[str, ...]], Any] = {}
 
-
+@cache  # built once per combination, so that `_send_compiled` compiles it once too
 def _one_statement(youths: bool, names: tuple[str, ...]) -> Any:
-    key = (youths, names)
-    statement = _ONE_STATEMENT.get(key)
-    if statement is None:
-        new_youths = [_INSERT_YOUTHS.cte("new_youths")] if youths else []
-        statement = _ONE_STATEMENT[key] = _batch_and_events(*new_youths, *ctes_of(names))
-    return statement
+    """A small request's writes in one statement (`PipelinedWrites.send_gathered`), by whether it creates youths
+    and its state's writes (repository_projection.ctes_of)."""
+    new_youths = [_INSERT_YOUTHS.cte("new_youths")] if youths else []
+    return _batch_and_events(*new_youths, *ctes_of(names))
 
 
 # Statements compiled once per kind of dialect (what SQLAlchemy's own cache does for session.execute): the

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
 import orjson
@@ -190,7 +191,6 @@ def _build(write: _Write, postgres: bool, param: str = "rows") -> Any:
 
 # Built once: SQLAlchemy then only looks up the compiled form in its cache.
 _SQLITE = {name: _build(write, postgres=False) for name, write in WRITES.items()}
-_POSTGRES: dict[tuple[str, ...], Any] = {}
 
 
 def ctes_of(names: tuple[str, ...]) -> list[Any]:
@@ -199,12 +199,10 @@ def ctes_of(names: tuple[str, ...]) -> list[Any]:
     return [_build(WRITES[name], True, f"rows_{name}").cte(f"write_{name}") for name in names]
 
 
+@cache  # built once per combination, so that the pipeline compiles it once too
 def statement_of(names: tuple[str, ...]) -> Any:
     """One statement writing these tables (`ctes_of`): one round trip for the lot."""
-    stmt = _POSTGRES.get(names)
-    if stmt is None:
-        stmt = _POSTGRES[names] = select(literal(len(names))).add_cte(*ctes_of(names))
-    return stmt
+    return select(literal(len(names))).add_cte(*ctes_of(names))
 
 
 Writes = list[tuple[str, Sequence[dict[str, Any]]]]
